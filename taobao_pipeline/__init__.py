@@ -1,0 +1,1 @@
+"""taobao-pipeline: Taobao village designations from raw extracts."""
