@@ -1,0 +1,79 @@
+"""Compute: the contract's metrics and designations, in DuckDB SQL per edition."""
+
+import dagster as dg
+
+from taobao_pipeline.assets.common import SINGLE_RUN, edition_metadata
+from taobao_pipeline.assets.validate import load_audit
+from taobao_pipeline.designations import compute
+from taobao_pipeline.partitions import edition_keys, editions
+from taobao_pipeline.resources import RulesResource, WarehouseResource
+
+
+def _compute(
+    context: dg.AssetExecutionContext,
+    table: str,
+    warehouse: WarehouseResource,
+    rules: RulesResource,
+) -> dg.MaterializeResult:
+    per_edition = {}
+    for edition in edition_keys(context):
+        with warehouse.warehouse.staging(edition) as conn:
+            conn.execute("BEGIN")
+            rows = compute(conn, table, edition, rules.rules())
+            conn.execute("COMMIT")
+        per_edition[edition] = {"dagster/row_count": rows}
+    return dg.MaterializeResult(metadata=edition_metadata(per_edition))
+
+
+ASSET = {
+    "group_name": "compute",
+    "partitions_def": editions,
+    "backfill_policy": SINGLE_RUN,
+    "kinds": {"duckdb", "sql"},
+}
+
+
+@dg.asset(**ASSET, deps=[load_audit])
+def village_metrics(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
+) -> dg.MaterializeResult:
+    """One row per register village: shops, active shops (open 30 days, not closed, at
+    least 1 order a month over the last 3 months it was open), revenue (exact), density,
+    and the three criteria of a Taobao village."""
+    return _compute(context, "village_metrics", warehouse, rules)
+
+
+@dg.asset(**ASSET, deps=[village_metrics])
+def taobao_villages(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
+) -> dg.MaterializeResult:
+    """The designated villages of the edition: rural village committees with revenue of
+    at least RMB 10 million and 100 active shops or 10% of households."""
+    return _compute(context, "taobao_villages", warehouse, rules)
+
+
+@dg.asset(**ASSET, deps=[village_metrics])
+def taobao_towns(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
+) -> dg.MaterializeResult:
+    """Designated townships: 3 or more Taobao villages, or (from 2019) revenue over RMB 30
+    million with over 300 active shops; sub-districts excluded from 2020."""
+    return _compute(context, "taobao_towns", warehouse, rules)
+
+
+@dg.asset(**ASSET, deps=[village_metrics, taobao_towns])
+def province_summary(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
+) -> dg.MaterializeResult:
+    """Per province with any shop: Taobao villages and towns, their revenue and active
+    shops, and the province's totals over all villages."""
+    return _compute(context, "province_summary", warehouse, rules)
+
+
+@dg.asset(**ASSET, deps=[village_metrics, taobao_towns])
+def national_summary(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
+) -> dg.MaterializeResult:
+    """The edition's national figures: Taobao villages and towns, revenue and active shops
+    of Taobao villages, provinces with a Taobao village."""
+    return _compute(context, "national_summary", warehouse, rules)

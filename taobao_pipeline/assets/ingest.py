@@ -1,0 +1,78 @@
+"""Ingest: each raw extract read, validated against its Pandera schema, and staged."""
+
+import dagster as dg
+
+from taobao_pipeline.assets.common import SINGLE_RUN, edition_metadata, markdown_table
+from taobao_pipeline.ingest import ingest, rejected_by_reason
+from taobao_pipeline.partitions import edition_keys, editions
+from taobao_pipeline.resources import RulesResource, WarehouseResource
+
+KINDS = {"polars", "pandera", "duckdb"}
+
+
+def _ingest(
+    context: dg.AssetExecutionContext,
+    source: str,
+    warehouse: WarehouseResource,
+    rules: RulesResource,
+) -> dg.MaterializeResult:
+    per_edition: dict[int, dict[str, object]] = {}
+    for edition in edition_keys(context):
+        with warehouse.warehouse.staging(edition) as conn:
+            result = ingest(conn, warehouse.raw, edition, source, rules.rules())
+        audit = result.audit
+        per_edition[edition] = {
+            "files": len(audit),
+            "rows_read": int(audit["rows_read"].sum()),
+            "rows_accepted": int(audit["rows_accepted"].sum()),
+            "rows_rejected": int(audit["rows_rejected"].sum()),
+            "rejected_by_reason": markdown_table(
+                [{"reason": r, "rows": n} for r, n in rejected_by_reason(result).items()]
+            ),
+        }
+        context.log.info(f"{source} {edition}: {per_edition[edition]['rows_accepted']} accepted")
+    return dg.MaterializeResult(metadata=edition_metadata(per_edition))
+
+
+@dg.asset(
+    group_name="ingest",
+    partitions_def=editions,
+    backfill_policy=SINGLE_RUN,
+    kinds=KINDS,
+)
+def villages(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
+) -> dg.MaterializeResult:
+    """The village register of the edition (villages.*): accepted rows staged, the others
+    rejected with their reason. Restaging it clears the shops and revenue staged on it."""
+    return _ingest(context, "villages", warehouse, rules)
+
+
+@dg.asset(
+    group_name="ingest",
+    partitions_def=editions,
+    backfill_policy=SINGLE_RUN,
+    kinds=KINDS,
+    deps=[villages],
+)
+def shops(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
+) -> dg.MaterializeResult:
+    """The shop registry at the cut-off date (shops.*): shops of accepted villages, with
+    valid platform and dates, each shop_id once."""
+    return _ingest(context, "shops", warehouse, rules)
+
+
+@dg.asset(
+    group_name="ingest",
+    partitions_def=editions,
+    backfill_policy=SINGLE_RUN,
+    kinds=KINDS,
+    deps=[shops],
+)
+def revenue(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
+) -> dg.MaterializeResult:
+    """Monthly sales per shop (revenue*.*, one or several parts): rows of accepted shops
+    inside the edition's 12-month window, each (shop_id, month) once, money exact."""
+    return _ingest(context, "revenue", warehouse, rules)

@@ -1,0 +1,20 @@
+"""The Dagster code location: every asset, resource, job, schedule and sensor."""
+
+import dagster as dg
+
+from taobao_pipeline.assets import compute, ingest, publish, validate
+from taobao_pipeline.resources import RulesResource, WarehouseResource
+
+all_assets = dg.load_assets_from_modules([ingest, validate, compute, publish])
+
+designation_job = dg.define_asset_job(
+    "designation_job",
+    selection=dg.AssetSelection.all(),
+    description="Every asset of an edition, from the raw extracts to the published warehouse.",
+)
+
+defs = dg.Definitions(
+    assets=all_assets,
+    jobs=[designation_job],
+    resources={"warehouse": WarehouseResource.from_env(), "rules": RulesResource()},
+)

@@ -1,0 +1,183 @@
+"""The contract's computations for one edition, in DuckDB SQL over its staging tables.
+
+Each statement reads like the rule it implements; thresholds arrive as parameters
+(``rules.Rules``) so that they can differ by edition. Money stays DECIMAL throughout.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from taobao_pipeline.rules import Rules, window
+
+VILLAGE_METRICS = """
+INSERT INTO village_metrics BY NAME
+WITH
+last_months AS (  -- the last months of the window, with their last day
+    SELECT month, last_day(strptime(month || '-01', '%Y-%m-%d')::DATE) AS month_end
+    FROM unnest($last_months::VARCHAR[]) AS t(month)
+),
+shop_sales AS (  -- every accepted revenue row counts, active shop or not, open or closed
+    SELECT shop_id, sum(gmv_rmb) AS revenue_rmb
+    FROM revenue GROUP BY shop_id
+),
+shop_recent_orders AS (  -- orders over the last months, counting months the shop was open
+    SELECT s.shop_id,
+           count(*) AS months_open,
+           coalesce(sum(r.orders), 0) AS orders
+    FROM shops s
+    JOIN last_months m ON s.opened_on <= m.month_end
+    LEFT JOIN revenue r ON r.shop_id = s.shop_id AND r.month = m.month
+    GROUP BY s.shop_id
+),
+shop_status AS (
+    SELECT s.shop_id, s.village_code, coalesce(ss.revenue_rmb, 0) AS revenue_rmb,
+           s.opened_on <= $cutoff_date::DATE - $min_days_open::INTEGER
+           AND (s.closed_on IS NULL OR s.closed_on > $cutoff_date::DATE)
+           AND coalesce(o.orders >= $min_avg_orders::BIGINT * o.months_open, false)
+               AS is_active
+    FROM shops s
+    LEFT JOIN shop_sales ss USING (shop_id)
+    LEFT JOIN shop_recent_orders o USING (shop_id)
+),
+village_shops AS (
+    SELECT village_code,
+           count(*) AS shops,
+           count(*) FILTER (is_active) AS active_shops,
+           sum(revenue_rmb) AS revenue_rmb
+    FROM shop_status GROUP BY village_code
+),
+metrics AS (
+    SELECT v.*,
+           coalesce(vs.shops, 0) AS shops,
+           coalesce(vs.active_shops, 0) AS active_shops,
+           coalesce(vs.revenue_rmb, 0)::DECIMAL(18,2) AS revenue_rmb
+    FROM villages v LEFT JOIN village_shops vs USING (village_code)
+)
+SELECT edition, village_code, village_name,
+       village_code[1:9] AS township_code, township_name,
+       village_code[1:6] AS county_code, county_name,
+       village_code[1:4] AS prefecture_code, prefecture_name,
+       village_code[1:2] AS province_code, province_name,
+       urban_rural_code, households, shops, active_shops, revenue_rmb,
+       CASE WHEN households > 0 THEN active_shops / households END AS shop_density,
+       -- a village committee (村委会), optionally of allowed urban-rural classes
+       village_code[10:12] BETWEEN '200' AND '399'
+           AND ($allowed_codes IS NULL
+                OR list_contains($allowed_codes::VARCHAR[], urban_rural_code))
+           AS is_rural,
+       revenue_rmb >= $min_revenue_rmb::DECIMAL(18,2) AS meets_revenue,
+       active_shops >= $min_active_shops::BIGINT
+           OR (households > 0 AND active_shops >= households * $min_shop_share::DECIMAL(9,4))
+           AS meets_shops,
+       is_rural AND meets_revenue AND meets_shops AS is_taobao_village
+FROM metrics
+"""
+
+TAOBAO_VILLAGES = """
+INSERT INTO taobao_villages BY NAME
+SELECT *, NULL::INTEGER AS first_edition  -- set on publishing, across all editions
+FROM village_metrics WHERE is_taobao_village
+"""
+
+TAOBAO_TOWNS = """
+INSERT INTO taobao_towns BY NAME
+WITH townships AS (  -- sums over every village-level unit of the township
+    SELECT edition, township_code,
+           mode(township_name) AS township_name,
+           any_value(county_code) AS county_code, mode(county_name) AS county_name,
+           any_value(province_code) AS province_code, mode(province_name) AS province_name,
+           count(*) FILTER (is_taobao_village) AS taobao_villages,
+           sum(revenue_rmb)::DECIMAL(18,2) AS revenue_rmb,
+           sum(active_shops) AS active_shops,
+           township_code[7:9] BETWEEN '001' AND '099' AS is_subdistrict
+    FROM village_metrics GROUP BY edition, township_code
+),
+judged AS (
+    SELECT *,
+           taobao_villages >= $town_min_villages::BIGINT AS by_villages,
+           edition >= $town_sales_rule_from::INTEGER
+               AND revenue_rmb > $town_min_revenue_rmb::DECIMAL(18,2)
+               AND active_shops > $town_min_active_shops::BIGINT AS by_sales
+    FROM townships
+)
+SELECT * FROM judged
+WHERE (by_villages OR by_sales)
+  AND NOT (is_subdistrict AND edition >= $subdistricts_excluded_from::INTEGER)
+"""
+
+PROVINCE_SUMMARY = """
+INSERT INTO province_summary BY NAME
+SELECT v.edition, v.province_code, mode(v.province_name) AS province_name,
+       count(*) FILTER (v.is_taobao_village) AS taobao_villages,
+       coalesce(any_value(t.towns), 0) AS taobao_towns,
+       coalesce(sum(v.revenue_rmb) FILTER (v.is_taobao_village), 0)::DECIMAL(18,2)
+           AS revenue_rmb,
+       coalesce(sum(v.active_shops) FILTER (v.is_taobao_village), 0) AS active_shops,
+       count(*) AS villages,
+       sum(v.shops) AS shops,
+       sum(v.active_shops) AS all_active_shops,
+       sum(v.revenue_rmb)::DECIMAL(18,2) AS all_revenue_rmb
+FROM village_metrics v
+LEFT JOIN (SELECT province_code, count(*) AS towns FROM taobao_towns GROUP BY ALL) t
+    USING (province_code)
+GROUP BY v.edition, v.province_code
+HAVING sum(v.shops) > 0  -- provinces with any shop
+"""
+
+NATIONAL_SUMMARY = """
+INSERT INTO national_summary BY NAME
+SELECT $edition::INTEGER AS edition,
+       count(*) FILTER (is_taobao_village) AS taobao_villages,
+       (SELECT count(*) FROM taobao_towns) AS taobao_towns,
+       coalesce(sum(revenue_rmb) FILTER (is_taobao_village), 0)::DECIMAL(18,2) AS revenue_rmb,
+       coalesce(sum(active_shops) FILTER (is_taobao_village), 0) AS active_shops,
+       count(DISTINCT province_code) FILTER (is_taobao_village) AS provinces,
+       count(*) AS villages,
+       coalesce(sum(shops), 0) AS shops,
+       coalesce(sum(active_shops), 0) AS all_active_shops,
+       coalesce(sum(revenue_rmb), 0)::DECIMAL(18,2) AS all_revenue_rmb
+FROM village_metrics
+"""
+
+STATEMENTS = {
+    "village_metrics": VILLAGE_METRICS,
+    "taobao_villages": TAOBAO_VILLAGES,
+    "taobao_towns": TAOBAO_TOWNS,
+    "province_summary": PROVINCE_SUMMARY,
+    "national_summary": NATIONAL_SUMMARY,
+}
+
+
+def parameters(edition: int, rules: Rules) -> dict[str, object]:
+    """The SQL parameters of ``edition``: its window and thresholds."""
+    r = rules.for_edition(edition)
+    w = window(edition, rules)
+    return {
+        "edition": edition,
+        "cutoff_date": w.cutoff_date,
+        "last_months": w.months[-r.activity_months :],
+        "min_days_open": r.min_days_open,
+        "min_avg_orders": r.min_avg_orders,
+        "allowed_codes": list(r.allowed_urban_rural_codes)
+        if r.allowed_urban_rural_codes is not None
+        else None,
+        "min_revenue_rmb": r.min_revenue_rmb,
+        "min_active_shops": r.min_active_shops,
+        "min_shop_share": r.min_shop_share,
+        "town_min_villages": r.town_min_villages,
+        "town_sales_rule_from": r.town_sales_rule_from,
+        "town_min_revenue_rmb": r.town_min_revenue_rmb,
+        "town_min_active_shops": r.town_min_active_shops,
+        "subdistricts_excluded_from": r.subdistricts_excluded_from,
+    }
+
+
+def compute(conn: duckdb.DuckDBPyConnection, table: str, edition: int, rules: Rules) -> int:
+    """Replace ``table`` in an edition's staging database with its computation; rows written."""
+    sql = STATEMENTS[table]
+    params = parameters(edition, rules)
+    used = {k: v for k, v in params.items() if f"${k}" in sql}
+    conn.execute(f"DELETE FROM {table}")
+    conn.execute(sql, used).fetchall()
+    return conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]

@@ -1,0 +1,144 @@
+"""Reading raw extract files: where they are, how they are encoded, what they hold.
+
+Every value comes out as trimmed text (empty as null) so the row rules in
+``schemas`` judge exactly what was delivered. Problems with a whole file raise
+``ExtractError`` naming the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import polars as pl
+
+from taobao_pipeline.schemas import Source
+
+EXTENSIONS = (".parquet", ".csv.gz", ".csv")
+ROW = "_row"  # 1-based data row number in its file
+FILE = "_file"
+
+
+class ExtractError(Exception):
+    """A file that cannot be used as a whole: the edition's load fails."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = str(path)
+        self.problem = problem
+
+
+def editions_in(raw_dir: Path) -> list[int]:
+    """Edition years that have a folder under ``raw_dir``."""
+    if not raw_dir.is_dir():
+        return []
+    return sorted(
+        int(p.name) for p in raw_dir.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}", p.name)
+    )
+
+
+def _extension(path: Path) -> str | None:
+    return next((ext for ext in EXTENSIONS if path.name.endswith(ext)), None)
+
+
+def source_files(edition_dir: Path, source: Source) -> list[Path]:
+    """The files of ``source`` in an edition folder: one, or for revenue one or more parts."""
+    if not edition_dir.is_dir():
+        raise ExtractError(edition_dir, "edition folder is missing")
+    if source.name == "revenue":
+        found = [
+            p
+            for p in edition_dir.iterdir()
+            if p.is_file() and p.name.startswith("revenue") and _extension(p)
+        ]
+    else:
+        found = [edition_dir / f"{source.name}{ext}" for ext in EXTENSIONS]
+        found = [p for p in found if p.is_file()]
+    if not found:
+        pattern = "revenue*" if source.name == "revenue" else source.name
+        raise ExtractError(edition_dir / f"{pattern}.{{parquet,csv,csv.gz}}", "file is missing")
+    if source.name != "revenue" and len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise ExtractError(edition_dir / source.name, f"several files for one register: {names}")
+    return sorted(found)
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes in ``encoding`` (streamed: files may be large)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            while chunk := f.read(1 << 24):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read_csv(path: Path) -> pl.DataFrame:
+    """A CSV (UTF-8 with or without BOM, or GB18030/GBK; optionally gzipped) as text."""
+    try:
+        if _decodes(path, "utf-8"):
+            return pl.read_csv(path, infer_schema=False, encoding="utf8")
+        if not _decodes(path, "gb18030"):
+            raise ExtractError(path, "cannot be decoded as UTF-8 or GB18030")
+        # polars reads only UTF-8: transcode to a temporary file, streaming
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with (
+            opener(path, "rb") as raw,
+            tempfile.NamedTemporaryFile(suffix=".csv") as tmp,
+        ):
+            reader = codecs.getreader("gb18030")(raw)
+            writer = codecs.getwriter("utf-8")(tmp)
+            shutil.copyfileobj(reader, writer, 1 << 22)
+            writer.flush()
+            return pl.read_csv(tmp.name, infer_schema=False, encoding="utf8")
+    except ExtractError:
+        raise
+    except (pl.exceptions.PolarsError, OSError, EOFError) as e:
+        raise ExtractError(path, f"unreadable CSV: {e}") from e
+
+
+def _as_text(column: pl.Series) -> pl.Series:
+    """A Parquet column as the text a CSV export would hold."""
+    if column.dtype == pl.Datetime:
+        midnight = column.dt.truncate("1d") == column
+        if midnight.all():
+            return column.dt.date().cast(pl.Utf8)
+    return column.cast(pl.Utf8)
+
+
+def _read_parquet(path: Path) -> pl.DataFrame:
+    try:
+        frame = pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as e:
+        raise ExtractError(path, f"unreadable Parquet: {e}") from e
+    return frame.select(_as_text(frame[c]) for c in frame.columns)
+
+
+def read_extract(path: Path, source: Source) -> pl.DataFrame:
+    """One extract file as trimmed text, keyed by its row number; required columns checked.
+
+    Column names are matched trimmed and case-insensitively; extra columns are kept
+    (they belong to the original record) but are not validated.
+    """
+    frame = _read_parquet(path) if path.name.endswith(".parquet") else _read_csv(path)
+    names = [c.strip().lstrip("\ufeff").lower() for c in frame.columns]
+    if len(set(names)) != len(names):
+        raise ExtractError(path, f"repeated column names in header: {frame.columns}")
+    frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
+    missing = [c for c in source.required if c not in names]
+    if missing:
+        raise ExtractError(path, f"required column(s) absent: {', '.join(missing)}")
+    trimmed = [pl.col(c).str.strip_chars().replace("", None).alias(c) for c in names]
+    return (
+        frame.select(trimmed)
+        .with_row_index(ROW, offset=1)
+        .with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(path.name).alias(FILE))
+    )

@@ -1,0 +1,221 @@
+"""The contract's row rules, stated once as Pandera schemas (polars backend).
+
+Schemas validate the *text* of each row (every value as read, trimmed, empty as
+null), so that "text where a number belongs" is a rule failure like any other.
+Each check's ``error`` is the reason a rejected row carries in ``rejected_rows``.
+The typed columns that are loaded come from the same rules (``TYPED``): a row
+that passed its schema always casts cleanly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import pandera.polars as pa
+import polars as pl
+
+from taobao_pipeline.rules import URBAN_RURAL_CODES
+
+PLATFORMS = ("taobao", "tmall", "1688", "xianyu", "aliexpress", "fliggy", "hema")
+
+CODE_12 = r"^\d{12}$"
+INTEGER = r"^-?\d{1,18}$"
+# DECIMAL(18,2): at most 16 digits before the point and 2 after it
+MONEY = r"^-?\d{1,16}(\.\d{1,2})?$"
+DATE = r"^\d{4}-\d{2}-\d{2}$"
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def _check(rule: Callable[[pl.Expr], pl.Expr], error: str) -> pa.Check:
+    """A column check from a polars expression over the column; ``error`` is the reason.
+
+    Empty values pass: whether a column may be empty is its ``nullable`` rule.
+    """
+    return pa.Check(
+        lambda data: data.lazyframe.select(rule(pl.col(data.key)) | pl.col(data.key).is_null()),
+        error=error,
+    )
+
+
+def _matches(pattern: str, error: str) -> pa.Check:
+    return _check(lambda c: c.str.contains(pattern), error)
+
+
+def _is_date(column: str) -> pa.Check:
+    return _check(
+        lambda c: c.str.contains(DATE) & c.str.to_date("%Y-%m-%d", strict=False).is_not_null(),
+        f"{column} is not a date YYYY-MM-DD",
+    )
+
+
+def _text(nullable: bool = True, checks: Iterable[pa.Check] = ()) -> pa.Column:
+    return pa.Column(pl.Utf8, list(checks), nullable=nullable, required=False)
+
+
+def village_schema() -> pa.DataFrameSchema:
+    """Rules of the village register."""
+    return pa.DataFrameSchema(
+        {
+            "village_code": _text(False, [_matches(CODE_12, "village_code is not 12 digits")]),
+            "village_name": _text(False),
+            "township_name": _text(),
+            "county_name": _text(),
+            "prefecture_name": _text(),
+            "province_name": _text(),
+            "urban_rural_code": _text(
+                False,
+                [
+                    _check(
+                        lambda c: c.is_in(URBAN_RURAL_CODES),
+                        "urban_rural_code is not one of " + ", ".join(URBAN_RURAL_CODES),
+                    )
+                ],
+            ),
+            "households": _text(
+                False,
+                [
+                    _matches(INTEGER, "households is not an integer"),
+                    _check(lambda c: ~c.str.starts_with("-"), "households is negative"),
+                ],
+            ),
+        },
+        name="villages",
+    )
+
+
+def shop_schema(village_codes: pl.Series) -> pa.DataFrameSchema:
+    """Rules of the shop registry; ``village_codes`` are the accepted villages."""
+    return pa.DataFrameSchema(
+        {
+            "shop_id": _text(False),
+            "village_code": _text(
+                False,
+                [
+                    _matches(CODE_12, "village_code is not 12 digits"),
+                    _check(
+                        lambda c: c.is_in(village_codes),
+                        "village_code is not an accepted village of the register",
+                    ),
+                ],
+            ),
+            "platform": _text(
+                False,
+                [
+                    _check(
+                        lambda c: c.is_in(PLATFORMS),
+                        "platform is not one of " + ", ".join(PLATFORMS),
+                    )
+                ],
+            ),
+            "opened_on": _text(False, [_is_date("opened_on")]),
+            "closed_on": _text(True, [_is_date("closed_on")]),
+            "main_category": _text(),
+        },
+        checks=[
+            # ISO dates compare as text; rows with a malformed date fail their own check
+            pa.Check(
+                lambda data: data.lazyframe.select(
+                    pl.col("closed_on").is_null()
+                    | ~pl.col("closed_on").str.contains(DATE)
+                    | ~pl.col("opened_on").str.contains(DATE)
+                    | (pl.col("closed_on") >= pl.col("opened_on"))
+                ),
+                error="closed_on is before opened_on",
+            )
+        ],
+        name="shops",
+    )
+
+
+def revenue_schema(months: list[str], shop_ids: pl.Series) -> pa.DataFrameSchema:
+    """Rules of monthly sales: ``months`` is the window, ``shop_ids`` the accepted shops."""
+    return pa.DataFrameSchema(
+        {
+            "shop_id": _text(
+                False,
+                [
+                    _check(
+                        lambda c: c.is_in(shop_ids),
+                        "shop_id is not an accepted shop of the registry",
+                    )
+                ],
+            ),
+            "month": _text(
+                False,
+                [
+                    _matches(MONTH, "month is not YYYY-MM"),
+                    _check(
+                        lambda c: ~c.str.contains(MONTH) | c.is_in(months),
+                        f"month is outside the edition's window {months[0]}..{months[-1]}",
+                    ),
+                ],
+            ),
+            "gmv_rmb": _text(
+                False, [_matches(MONEY, "gmv_rmb is not a decimal with at most 2 places")]
+            ),
+            "orders": _text(
+                False,
+                [
+                    _matches(INTEGER, "orders is not an integer"),
+                    _check(lambda c: ~c.str.starts_with("-"), "orders is negative"),
+                ],
+            ),
+        },
+        name="revenue",
+    )
+
+
+@dataclass(frozen=True)
+class Source:
+    """One kind of input file: its columns, key and the typed form of its accepted rows."""
+
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    key: tuple[str, ...]
+    typed: dict[str, pl.Expr]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+def _date(name: str) -> pl.Expr:
+    return pl.col(name).str.to_date("%Y-%m-%d", strict=False)
+
+
+VILLAGES = Source(
+    name="villages",
+    required=(
+        "village_code",
+        "village_name",
+        "township_name",
+        "county_name",
+        "prefecture_name",
+        "province_name",
+        "urban_rural_code",
+        "households",
+    ),
+    optional=(),
+    key=("village_code",),
+    typed={"households": pl.col("households").cast(pl.Int64)},
+)
+SHOPS = Source(
+    name="shops",
+    required=("shop_id", "village_code", "platform", "opened_on", "closed_on"),
+    optional=("main_category",),
+    key=("shop_id",),
+    typed={"opened_on": _date("opened_on"), "closed_on": _date("closed_on")},
+)
+REVENUE = Source(
+    name="revenue",
+    required=("shop_id", "month", "gmv_rmb", "orders"),
+    optional=(),
+    key=("shop_id", "month"),
+    typed={
+        "gmv_rmb": pl.col("gmv_rmb").str.to_decimal(scale=2).cast(pl.Decimal(18, 2)),
+        "orders": pl.col("orders").cast(pl.Int64),
+    },
+)
+SOURCES = {s.name: s for s in (VILLAGES, SHOPS, REVENUE)}

@@ -1,0 +1,180 @@
+"""Applying the row rules to extract files: accepted rows, rejected rows, the audit.
+
+Order, per the contract: each row is judged by its schema (``schemas``) first; then
+repeats of a key are judged among the rows that passed. Every row read ends up
+either accepted or in ``rejected`` with its reason, and ``audit`` proves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandera.polars as pa
+import polars as pl
+from pandera.errors import SchemaErrors
+
+from taobao_pipeline.extracts import FILE, ROW
+from taobao_pipeline.schemas import Source
+
+REJECTED_COLUMNS = {
+    "source": pl.Utf8,
+    "file": pl.Utf8,
+    "row_number": pl.Int64,
+    "reason": pl.Utf8,
+    "record": pl.Utf8,
+}
+
+
+@dataclass
+class Validated:
+    """The outcome of validating one source of an edition."""
+
+    accepted: pl.DataFrame  # typed contract columns
+    rejected: pl.DataFrame  # REJECTED_COLUMNS
+    audit: pl.DataFrame  # source, file, rows_read, rows_accepted, rows_rejected
+
+
+def _rule_failures(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFrame:
+    """Row position -> the reasons it breaks the schema (empty when every row passes)."""
+    try:
+        schema.validate(frame, lazy=True)
+    except SchemaErrors as errors:
+        cases = errors.failure_cases
+    else:
+        return pl.DataFrame(schema={"index": pl.Int64, "reason": pl.Utf8})
+    if cases["index"].null_count():
+        # a failure not tied to a row (e.g. a wrong dtype) is a bug here, not bad data
+        raise RuntimeError(f"schema {schema.name} failed as a whole:\n{cases}")
+    reason = (
+        pl.when(pl.col("check") == "not_nullable")
+        .then(pl.col("column") + " is empty")
+        .otherwise(pl.col("check"))
+    )
+    return (
+        cases.with_columns(pl.col("index").cast(pl.Int64), reason.alias("reason"))
+        .unique(["index", "reason"], maintain_order=True)
+        .group_by("index", maintain_order=True)
+        .agg(pl.col("reason").str.join("; "))
+    )
+
+
+def _record(frame: pl.DataFrame) -> pl.Expr:
+    """The row's values as delivered (trimmed), as JSON."""
+    return pl.struct([c for c in frame.columns if c not in (ROW, FILE)]).struct.json_encode()
+
+
+def _rejected(frame: pl.DataFrame, source: str, reason: pl.Expr) -> pl.DataFrame:
+    return frame.select(
+        pl.lit(source).alias("source"),
+        pl.col(FILE).alias("file"),
+        pl.col(ROW).alias("row_number"),
+        reason.alias("reason"),
+        _record(frame).alias("record"),
+    )
+
+
+def _judge_repeats(ok: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split rule-passing rows into accepted and rejected repeats of a key.
+
+    Identical repeats: the first is kept, the others rejected as duplicates.
+    Repeats with different values contradict each other: all are rejected.
+    """
+    key = list(source.key)
+    values = [c for c in source.columns if c in ok.columns]
+    repeated = pl.struct(key).is_duplicated()
+    if not ok.select(repeated.any()).item():
+        return ok, ok.clear().with_columns(pl.lit(None, pl.Utf8).alias("_reason"))
+    ok = ok.with_columns(repeated.alias("_repeated"))
+    single = ok.filter(~pl.col("_repeated")).drop("_repeated")
+    repeats = ok.filter(pl.col("_repeated")).with_columns(
+        pl.struct(values).n_unique().over(key).alias("_versions"),
+        pl.struct(FILE, ROW).rank("ordinal").over(key).alias("_nth"),
+        pl.format("{} row {}", pl.col(FILE).first(), pl.col(ROW).first())
+        .over(key, order_by=[FILE, ROW])
+        .alias("_first"),
+    )
+    key_text = " ".join(key)
+    conflict = repeats["_versions"] > 1
+    kept = repeats.filter(~conflict & (pl.col("_nth") == 1))
+    reason = (
+        pl.when(pl.col("_versions") > 1)
+        .then(pl.lit(f"conflicting repeat: {key_text} repeated with different values"))
+        .otherwise(
+            pl.format(f"duplicate: repeats {key_text} of {{}} with identical values", "_first")
+        )
+    )
+    dropped = repeats.filter(conflict | (pl.col("_nth") > 1)).with_columns(reason.alias("_reason"))
+    helper = ["_repeated", "_versions", "_nth", "_first"]
+    return pl.concat([single, kept.drop(helper)]), dropped.drop(helper)
+
+
+def _with_optional(part: pl.DataFrame, source: Source) -> pl.DataFrame:
+    missing = [c for c in source.optional if c not in part.columns]
+    return part.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in missing)
+
+
+def validate(
+    files: dict[str, pl.DataFrame], source: Source, schema: pa.DataFrameSchema
+) -> Validated:
+    """Validate the files of one source (several revenue parts are one extract).
+
+    ``files`` maps each file name to its rows as ``extracts.read_extract`` gives them.
+    """
+    names = list(files)
+    parts = [_with_optional(p, source) for p in files.values()]
+    failures = [
+        _rule_failures(p.select(source.columns), schema).select(
+            (pl.col("index") + 1).alias(ROW), "reason"
+        )
+        for p in parts
+    ]
+    passed = pl.concat(
+        [
+            p.join(f, on=ROW, how="anti")
+            .select(*source.columns, FILE, ROW)
+            .with_columns(**source.typed)
+            for p, f in zip(parts, failures, strict=True)
+        ]
+    )
+    accepted, repeats = _judge_repeats(passed, source)
+    rejected, audit = [], []
+    for name, part, failed in zip(names, parts, failures, strict=True):
+        reasons = pl.concat(
+            [
+                failed,
+                repeats.filter(pl.col(FILE) == name).select(ROW, pl.col("_reason").alias("reason")),
+            ]
+        )
+        bad = part.join(reasons, on=ROW).sort(ROW)
+        rejected.append(_rejected(bad.drop("reason"), source.name, bad["reason"]))
+        audit.append((name, part.height, bad.height))
+    accepted_by_file = dict(accepted.group_by(FILE).len().iter_rows())
+    audit_frame = pl.DataFrame(
+        [
+            {
+                "source": source.name,
+                "file": name,
+                "rows_read": read,
+                "rows_accepted": accepted_by_file.get(name, 0),
+                "rows_rejected": bad,
+            }
+            for name, read, bad in audit
+        ],
+        schema={
+            "source": pl.Utf8,
+            "file": pl.Utf8,
+            "rows_read": pl.Int64,
+            "rows_accepted": pl.Int64,
+            "rows_rejected": pl.Int64,
+        },
+    )
+    unbalanced = audit_frame.filter(
+        pl.col("rows_read") != pl.col("rows_accepted") + pl.col("rows_rejected")
+    )
+    if unbalanced.height:
+        raise RuntimeError(f"rows lost while validating {source.name}:\n{unbalanced}")
+    return Validated(
+        accepted=accepted.drop(FILE, ROW),
+        rejected=pl.concat(rejected) if rejected else pl.DataFrame(schema=REJECTED_COLUMNS),
+        audit=audit_frame,
+    )

@@ -1,0 +1,131 @@
+"""The warehouse file and each edition's staging database.
+
+Runs never write the file analysts read. Each edition is built in its own staging
+database; publishing copies the warehouse, replaces the editions' rows in one
+transaction, and renames the copy over the warehouse. So a failed load leaves the
+warehouse as it was, an analyst's open read-only session keeps its snapshot (the
+old file stays alive until closed), and a run never waits for a reader's lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import duckdb
+
+from taobao_pipeline.tables import INPUT_TABLES, WAREHOUSE_TABLES, create_statements
+
+# DuckDB 1.x clients (the CLI from PyPI, BI tools) must open the warehouse.
+STORAGE_VERSION = "v1.4.0"
+SOURCES = ("villages", "shops", "revenue")
+
+
+class Warehouse:
+    """The published warehouse file and the staging databases beside it."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.staging_dir = self.path.parent / "staging"
+
+    def staging_path(self, edition: int) -> Path:
+        return self.staging_dir / f"{edition}.duckdb"
+
+    @contextlib.contextmanager
+    def staging(self, edition: int) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection to ``edition``'s staging database (created if new)."""
+        self.staging_dir.mkdir(parents=True, exist_ok=True)
+        conn = duckdb.connect(str(self.staging_path(edition)))
+        try:
+            for statement in create_statements(INPUT_TABLES | WAREHOUSE_TABLES):
+                conn.execute(statement)
+            yield conn
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def _publish_lock(self) -> Iterator[None]:
+        """Serialize publishers (two runs finishing together), not readers."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def publish(self, editions: Iterable[int]) -> dict[str, int]:
+        """Replace ``editions`` in the warehouse with their staged tables, atomically.
+
+        Returns the warehouse's row count per table after publishing.
+        """
+        editions = sorted(set(editions))
+        with self._publish_lock():
+            tmp = self.path.with_name(f"{self.path.name}.publishing-{os.getpid()}")
+            tmp.unlink(missing_ok=True)
+            options = ""
+            if self.path.exists():
+                shutil.copyfile(self.path, tmp)
+            else:
+                options = f" (STORAGE_VERSION '{STORAGE_VERSION}')"
+            try:
+                conn = duckdb.connect()
+                try:
+                    conn.execute(f"ATTACH '{tmp}' AS wh{options}")
+                    counts = self._replace(conn, editions)
+                    conn.execute("CHECKPOINT wh")
+                    conn.execute("DETACH wh")
+                finally:
+                    conn.close()
+                os.replace(tmp, self.path)
+            finally:
+                tmp.unlink(missing_ok=True)
+        return counts
+
+    def _replace(self, conn: duckdb.DuckDBPyConnection, editions: list[int]) -> dict[str, int]:
+        for edition in editions:
+            path = self.staging_path(edition)
+            if not path.exists():
+                raise FileNotFoundError(f"edition {edition} has not been staged: {path} is missing")
+            conn.execute(f"ATTACH '{path}' AS stg_{edition} (READ_ONLY)")
+        conn.execute("BEGIN")
+        for statement in create_statements(WAREHOUSE_TABLES, "wh"):
+            conn.execute(statement)
+        for table in WAREHOUSE_TABLES:
+            conn.execute(
+                f"DELETE FROM wh.{table} WHERE list_contains($e, edition)", {"e": editions}
+            )
+            for edition in editions:
+                conn.execute(f"INSERT INTO wh.{table} BY NAME SELECT * FROM stg_{edition}.{table}")
+        # the first designation may move when any edition is (re)loaded
+        conn.execute(
+            """
+            UPDATE wh.taobao_villages t SET first_edition = f.first_edition
+            FROM (SELECT village_code, min(edition) AS first_edition
+                  FROM wh.taobao_villages GROUP BY village_code) f
+            WHERE t.village_code = f.village_code
+            """
+        )
+        conn.execute("COMMIT")
+        counts = {
+            table: conn.execute(f"SELECT count(*) FROM wh.{table}").fetchall()[0][0]
+            for table in WAREHOUSE_TABLES
+        }
+        for edition in editions:
+            conn.execute(f"DETACH stg_{edition}")
+        return counts
+
+    @contextlib.contextmanager
+    def read_only(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the published warehouse."""
+        if not self.path.exists():
+            raise FileNotFoundError(f"no warehouse at {self.path}: run the pipeline first")
+        conn = duckdb.connect(str(self.path), read_only=True)
+        try:
+            yield conn
+        finally:
+            conn.close()
