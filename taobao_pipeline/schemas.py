@@ -94,7 +94,7 @@ def shop_schema(village_codes: pl.Series) -> pa.DataFrameSchema:
                 [
                     _matches(CODE_12, "village_code is not 12 digits"),
                     _check(
-                        lambda c: c.is_in(village_codes),
+                        lambda c: c.is_in(village_codes.implode()),
                         "village_code is not an accepted village of the register",
                     ),
                 ],
@@ -136,7 +136,7 @@ def revenue_schema(months: list[str], shop_ids: pl.Series) -> pa.DataFrameSchema
                 False,
                 [
                     _check(
-                        lambda c: c.is_in(shop_ids),
+                        lambda c: c.is_in(shop_ids.implode()),
                         "shop_id is not an accepted shop of the registry",
                     )
                 ],
