@@ -1,0 +1,146 @@
+"""Reloads replace, failures leave the warehouse as it was, and 1.x clients can open it."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from taobao_pipeline.runner import RunFailed, run_editions
+from taobao_pipeline.tables import WAREHOUSE_TABLES
+from taobao_pipeline_tests.conftest import read_table
+from taobao_pipeline_tests.extracts import write_edition
+from taobao_pipeline_tests.scenarios import boundary_edition
+
+
+def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
+    return {t: read_table(warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in WAREHOUSE_TABLES}
+
+
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    for year in (2019, 2020):
+        e = boundary_edition(year)
+        write_edition(tmp_path / "raw", year, e.villages, e.shops, e.revenue)
+    return tmp_path / "raw"
+
+
+def test_reloading_an_edition_twice_gives_identical_tables(raw: Path, tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh" / "taobao.duckdb"
+    run_editions(raw, warehouse, [2019, 2020])
+    first = snapshot(warehouse)
+    run_editions(raw, warehouse, [2020])
+    run_editions(raw, warehouse, [2020])
+    assert snapshot(warehouse) == first
+    assert read_table(warehouse, "SELECT count(DISTINCT edition) FROM village_metrics") == [(2,)]
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda f: f.write_bytes(b"\x00garbage\xff" * 50), "revenue.parquet: unreadable Parquet"),
+        (lambda f: f.unlink(), "revenue*.{parquet,csv,csv.gz}: file is missing"),
+        (
+            lambda f: f.with_suffix(".csv").write_bytes(gzip.compress(b"x")) or f.unlink(),
+            "revenue.csv: ",
+        ),
+    ],
+    ids=["corrupt", "missing", "not-a-csv"],
+)
+def test_failed_reload_leaves_previous_tables(
+    raw: Path, tmp_path: Path, damage, message: str
+) -> None:
+    warehouse = tmp_path / "wh" / "taobao.duckdb"
+    # revenue as Parquet so that it can be corrupted
+    csv = raw / "2020" / "revenue.csv"
+    pl.read_csv(csv, infer_schema=False).write_parquet(raw / "2020" / "revenue.parquet")
+    csv.unlink()
+    run_editions(raw, warehouse, [2019, 2020])
+    before = snapshot(warehouse)
+    damage(raw / "2020" / "revenue.parquet")
+    with pytest.raises(RunFailed) as failure:
+        run_editions(raw, warehouse, [2020])
+    assert message in str(failure.value)
+    assert snapshot(warehouse) == before
+
+
+def test_missing_column_and_undecodable_file_name_the_file(raw: Path, tmp_path: Path) -> None:
+    villages = raw / "2020" / "villages.csv"
+    villages.write_text(villages.read_text().replace("households", "hh"))
+    with pytest.raises(RunFailed, match=r"villages.csv: required column\(s\) absent: households"):
+        run_editions(raw, tmp_path / "a.duckdb", [2020])
+    villages.write_bytes(b"village_code,\xff\xfe\x81\n")
+    with pytest.raises(RunFailed, match="villages.csv: cannot be decoded as UTF-8 or GB18030"):
+        run_editions(raw, tmp_path / "a.duckdb", [2020])
+    assert not (tmp_path / "a.duckdb").exists()
+
+
+def _duckdb_cli() -> str | None:
+    beside = Path(sys.executable).with_name("duckdb")
+    return str(beside) if beside.exists() else shutil.which("duckdb")
+
+
+def test_duckdb_1x_cli_opens_the_warehouse(raw: Path, tmp_path: Path) -> None:
+    cli = _duckdb_cli()
+    if cli is None:
+        pytest.skip("the DuckDB CLI (pip install duckdb-cli) is not installed")
+    version = subprocess.run([cli, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("v1."), version.stdout
+    warehouse = tmp_path / "taobao.duckdb"
+    run_editions(raw, warehouse, [2019, 2020])
+    run_editions(raw, warehouse, [2020])  # a republished file too
+    out = subprocess.run(
+        [
+            cli,
+            "-readonly",
+            "-csv",
+            str(warehouse),
+            "-c",
+            "SELECT edition, taobao_villages, revenue_rmb FROM national_summary ORDER BY 1",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    expected = read_table(
+        warehouse, "SELECT edition, taobao_villages, revenue_rmb FROM national_summary ORDER BY 1"
+    )
+    lines = out.stdout.strip().splitlines()[1:]
+    assert lines == [f"{e},{n},{r}" for e, n, r in expected]
+
+
+READER = """
+import sys, time, duckdb
+conn = duckdb.connect(sys.argv[1], read_only=True)
+print(conn.execute("SELECT count(*) FROM village_metrics").fetchall()[0][0], flush=True)
+sys.stdin.readline()  # hold the session open until told
+print(conn.execute("SELECT count(*) FROM village_metrics").fetchall()[0][0], flush=True)
+"""
+
+
+def test_open_reader_session_and_a_run_do_not_collide(raw: Path, tmp_path: Path) -> None:
+    warehouse = tmp_path / "taobao.duckdb"
+    run_editions(raw, warehouse, [2019])
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(warehouse)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = reader.stdout.readline().strip()
+        started = time.monotonic()
+        run_editions(raw, warehouse, [2019, 2020])  # publishes while the session is open
+        assert time.monotonic() - started < 120
+        second, _ = reader.communicate("go\n", timeout=60)
+    finally:
+        reader.kill()
+    assert reader.returncode == 0
+    assert first == second.strip()  # the open session keeps its snapshot
+    assert read_table(warehouse, "SELECT count(DISTINCT edition) FROM village_metrics") == [(2,)]
