@@ -1,1 +1,9 @@
 """Dagster assets, one module per stage of the graph: ingest, validate, compute, publish."""
+
+import warnings
+
+import dagster as dg
+
+# Single-run backfills (every edition in one run) are what make a full rebuild fast;
+# the API is marked beta, which we accept knowingly rather than warn on every start.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
