@@ -79,6 +79,31 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_list(args: argparse.Namespace) -> int:
+    from taobao_pipeline.official_lists import OfficialListError, read_official_list
+
+    try:
+        official = read_official_list(Path(args.file), args.edition)
+    except (OfficialListError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    counts = Warehouse(args.warehouse).import_official_lists({args.edition: official})
+    print(
+        f"{args.file}: edition {args.edition}, {official.villages.height} villages, "
+        f"{official.towns.height} towns, {official.skipped.height} rows skipped"
+    )
+    with Warehouse(args.warehouse).read_only() as conn:
+        _print_frame(
+            conn.sql(
+                "SELECT province_code, province, listed_villages, computed_villages, difference "
+                "FROM official_reconciliation WHERE edition = $e ORDER BY listed_villages DESC",
+                params={"e": args.edition},
+            ).pl()
+        )
+    print(f"warehouse rows: {counts}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="taobao-pipeline", description="Taobao village designations from raw extracts."
@@ -100,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--warehouse", default=warehouse_default)
     query.set_defaults(func=cmd_query)
+
+    imp = sub.add_parser("import-list", help="import a published Taobao village list")
+    imp.add_argument("file", help="the list: .xlsx, .csv (UTF-8/GB18030) or UTF-16 .txt")
+    imp.add_argument("--edition", type=int, required=True)
+    imp.add_argument("--warehouse", default=warehouse_default)
+    imp.set_defaults(func=cmd_import_list)
     return parser
 
 

@@ -18,11 +18,37 @@ from pathlib import Path
 
 import duckdb
 
+from taobao_pipeline.official_lists import (
+    OfficialList,
+    write_official_list,
+    write_official_reconciliation,
+)
 from taobao_pipeline.tables import INPUT_TABLES, WAREHOUSE_TABLES, create_statements
 
 # DuckDB 1.x clients (the CLI from PyPI, BI tools) must open the warehouse.
 STORAGE_VERSION = "v1.4.0"
 SOURCES = ("villages", "shops", "revenue")
+
+
+@contextlib.contextmanager
+def _inside_warehouse(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Make ``wh`` the current database (the official-list SQL names only the schema)."""
+    conn.execute("USE wh")
+    try:
+        yield
+    finally:
+        conn.execute("USE memory")
+
+
+def reconcile_official_lists(conn: duckdb.DuckDBPyConnection) -> None:
+    """Recompute listed against computed villages, if any official list was imported."""
+    imported = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() "
+        "WHERE database_name = 'wh' AND table_name = 'official_villages'"
+    ).fetchall()[0][0]
+    if imported:
+        with _inside_warehouse(conn):
+            write_official_reconciliation(conn)
 
 
 class Warehouse:
@@ -58,12 +84,10 @@ class Warehouse:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def publish(self, editions: Iterable[int]) -> dict[str, int]:
-        """Replace ``editions`` in the warehouse with their staged tables, atomically.
-
-        Returns the warehouse's row count per table after publishing.
-        """
-        editions = sorted(set(editions))
+    @contextlib.contextmanager
+    def update(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection with a copy of the warehouse attached as ``wh``; on success the
+        copy replaces the warehouse in one rename, on error it is thrown away."""
         with self._publish_lock():
             tmp = self.path.with_name(f"{self.path.name}.publishing-{os.getpid()}")
             tmp.unlink(missing_ok=True)
@@ -76,7 +100,9 @@ class Warehouse:
                 conn = duckdb.connect()
                 try:
                     conn.execute(f"ATTACH '{tmp}' AS wh{options}")
-                    counts = self._replace(conn, editions)
+                    for statement in create_statements(WAREHOUSE_TABLES, "wh"):
+                        conn.execute(statement)
+                    yield conn
                     conn.execute("CHECKPOINT wh")
                     conn.execute("DETACH wh")
                 finally:
@@ -84,7 +110,28 @@ class Warehouse:
                 os.replace(tmp, self.path)
             finally:
                 tmp.unlink(missing_ok=True)
-        return counts
+
+    def publish(self, editions: Iterable[int]) -> dict[str, int]:
+        """Replace ``editions`` in the warehouse with their staged tables, atomically.
+
+        Returns the warehouse's row count per table after publishing.
+        """
+        with self.update() as conn:
+            return self._replace(conn, sorted(set(editions)))
+
+    def import_official_lists(self, lists: dict[int, OfficialList]) -> dict[str, int]:
+        """Replace the official lists of some editions and reconcile them, atomically."""
+        with self.update() as conn:
+            conn.execute("BEGIN")
+            with _inside_warehouse(conn):
+                for edition, official in sorted(lists.items()):
+                    write_official_list(conn, official, edition)
+            reconcile_official_lists(conn)
+            conn.execute("COMMIT")
+            return {
+                t: conn.execute(f"SELECT count(*) FROM wh.{t}").fetchall()[0][0]
+                for t in ("official_villages", "official_towns", "official_reconciliation")
+            }
 
     def _replace(self, conn: duckdb.DuckDBPyConnection, editions: list[int]) -> dict[str, int]:
         for edition in editions:
@@ -93,8 +140,6 @@ class Warehouse:
                 raise FileNotFoundError(f"edition {edition} has not been staged: {path} is missing")
             conn.execute(f"ATTACH '{path}' AS stg_{edition} (READ_ONLY)")
         conn.execute("BEGIN")
-        for statement in create_statements(WAREHOUSE_TABLES, "wh"):
-            conn.execute(statement)
         for table in WAREHOUSE_TABLES:
             conn.execute(
                 f"DELETE FROM wh.{table} WHERE list_contains($e, edition)", {"e": editions}
@@ -110,6 +155,7 @@ class Warehouse:
             WHERE t.village_code = f.village_code
             """
         )
+        reconcile_official_lists(conn)
         conn.execute("COMMIT")
         counts = {
             table: conn.execute(f"SELECT count(*) FROM wh.{table}").fetchall()[0][0]
