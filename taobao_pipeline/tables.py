@@ -6,6 +6,8 @@ codes are text (leading zeros matter).
 
 from __future__ import annotations
 
+import re
+
 MONEY = "DECIMAL(18,2)"
 
 # Accepted input rows of one edition (staging only: not published).
@@ -88,3 +90,62 @@ def create_statements(tables: dict[str, str], schema: str = "main") -> list[str]
         f"CREATE TABLE IF NOT EXISTS {schema}.{name} ({columns})"
         for name, columns in tables.items()
     ]
+
+
+# What each column means, for the Dagster UI's column schema and the README.
+COLUMN_DOCS: dict[str, str] = {
+    "edition": "Designation year; its window is the 12 months ending with the cut-off month",
+    "village_code": "12-digit statistical division code of the village-level unit",
+    "village_name": "Village name from the register",
+    "township_code": "First 9 digits of the village code",
+    "township_name": "Township name (most common spelling in the register)",
+    "county_code": "First 6 digits of the village code",
+    "county_name": "County name from the register",
+    "prefecture_code": "First 4 digits of the village code",
+    "prefecture_name": "Prefecture name from the register",
+    "province_code": "First 2 digits of the village code",
+    "province_name": "Province name from the register",
+    "urban_rural_code": "Urban-rural classification code (111 ... 220)",
+    "households": "Households in the village",
+    "shops": "Accepted shops registered in the village",
+    "active_shops": "Shops active at the cut-off: open 30 days, not closed, >= 1 order a month",
+    "revenue_rmb": "Sales in RMB, exact DECIMAL(18,2); in summaries, of Taobao villages",
+    "shop_density": "Active shops / households; empty when households is 0",
+    "is_rural": "Village committee (digits 10-12 in 200-399), of an allowed urban-rural class",
+    "meets_revenue": "Revenue >= RMB 10 million (configurable)",
+    "meets_shops": ">= 100 active shops, or active shops >= 10% of households (configurable)",
+    "is_taobao_village": "Rural, and meets the revenue and the shops criteria",
+    "first_edition": "First edition in the warehouse in which the village was designated",
+    "taobao_villages": "Number of Taobao villages",
+    "taobao_towns": "Number of Taobao towns",
+    "is_subdistrict": "Township digits 7-9 in 001-099 (街道)",
+    "by_villages": "Designated for having >= 3 Taobao villages",
+    "by_sales": "Designated by the sales rule (from 2019: revenue > RMB 30M, > 300 active shops)",
+    "villages": "Register villages",
+    "all_active_shops": "Active shops in all villages",
+    "all_revenue_rmb": "Sales of all villages in RMB",
+    "provinces": "Provinces with a Taobao village",
+    "source": "Input: villages, shops or revenue",
+    "file": "Input file name in the edition folder",
+    "row_number": "Data row in the file, from 1 (header not counted)",
+    "reason": "The rule the row broke",
+    "record": "The row's values as delivered (trimmed), as JSON",
+    "rows_read": "Data rows read from the file",
+    "rows_accepted": "Rows loaded",
+    "rows_rejected": "Rows in rejected_rows",
+    "shop_id": "Shop identifier on the platform",
+    "platform": "taobao, tmall, 1688, xianyu, aliexpress, fliggy or hema",
+    "opened_on": "Date the shop opened",
+    "closed_on": "Date the shop closed; empty while open",
+    "main_category": "Main product category (optional)",
+    "month": "Sales month, YYYY-MM",
+    "gmv_rmb": "Sales of the month in RMB, exact; negative for net refunds",
+    "orders": "Orders in the month",
+}
+
+
+def columns_of(table: str) -> list[tuple[str, str]]:
+    """(name, SQL type) of each column of a staged or warehouse table, from its definition."""
+    definition = (INPUT_TABLES | WAREHOUSE_TABLES)[table]
+    parts = re.split(r",(?![^(]*\))", definition)  # not the comma of (18,2)
+    return [tuple(p.split()[:2]) for p in parts if p.strip()]

@@ -4,7 +4,22 @@ from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
+from taobao_pipeline.tables import COLUMN_DOCS, columns_of
+
 SINGLE_RUN = dg.BackfillPolicy.single_run()
+
+
+def table_metadata(table: str) -> dict[str, object]:
+    """Definition metadata of an asset stored as ``table``: its columns, described."""
+    return {
+        "dagster/column_schema": dg.TableSchema(
+            columns=[
+                dg.TableColumn(name, sql_type, description=COLUMN_DOCS.get(name))
+                for name, sql_type in columns_of(table)
+            ]
+        ),
+        "dagster/table_name": table,
+    }
 
 
 def markdown_table(rows: Sequence[Mapping[str, object]]) -> dg.MetadataValue:

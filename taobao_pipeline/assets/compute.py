@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from taobao_pipeline.assets.common import SINGLE_RUN, edition_metadata
+from taobao_pipeline.assets.common import SINGLE_RUN, edition_metadata, table_metadata
 from taobao_pipeline.assets.validate import load_audit
 from taobao_pipeline.designations import compute
 from taobao_pipeline.partitions import edition_keys, editions
@@ -33,7 +33,7 @@ ASSET = {
 }
 
 
-@dg.asset(**ASSET, deps=[load_audit])
+@dg.asset(**ASSET, metadata=table_metadata("village_metrics"), deps=[load_audit])
 def village_metrics(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
 ) -> dg.MaterializeResult:
@@ -43,7 +43,7 @@ def village_metrics(
     return _compute(context, "village_metrics", warehouse, rules)
 
 
-@dg.asset(**ASSET, deps=[village_metrics])
+@dg.asset(**ASSET, metadata=table_metadata("taobao_villages"), deps=[village_metrics])
 def taobao_villages(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
 ) -> dg.MaterializeResult:
@@ -52,7 +52,7 @@ def taobao_villages(
     return _compute(context, "taobao_villages", warehouse, rules)
 
 
-@dg.asset(**ASSET, deps=[village_metrics])
+@dg.asset(**ASSET, metadata=table_metadata("taobao_towns"), deps=[village_metrics])
 def taobao_towns(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
 ) -> dg.MaterializeResult:
@@ -61,7 +61,9 @@ def taobao_towns(
     return _compute(context, "taobao_towns", warehouse, rules)
 
 
-@dg.asset(**ASSET, deps=[village_metrics, taobao_towns])
+@dg.asset(
+    **ASSET, metadata=table_metadata("province_summary"), deps=[village_metrics, taobao_towns]
+)
 def province_summary(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
 ) -> dg.MaterializeResult:
@@ -70,7 +72,9 @@ def province_summary(
     return _compute(context, "province_summary", warehouse, rules)
 
 
-@dg.asset(**ASSET, deps=[village_metrics, taobao_towns])
+@dg.asset(
+    **ASSET, metadata=table_metadata("national_summary"), deps=[village_metrics, taobao_towns]
+)
 def national_summary(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
 ) -> dg.MaterializeResult:

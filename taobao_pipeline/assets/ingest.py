@@ -2,7 +2,12 @@
 
 import dagster as dg
 
-from taobao_pipeline.assets.common import SINGLE_RUN, edition_metadata, markdown_table
+from taobao_pipeline.assets.common import (
+    SINGLE_RUN,
+    edition_metadata,
+    markdown_table,
+    table_metadata,
+)
 from taobao_pipeline.ingest import ingest, rejected_by_reason
 from taobao_pipeline.partitions import edition_keys, editions
 from taobao_pipeline.resources import RulesResource, WarehouseResource
@@ -35,6 +40,7 @@ def _ingest(
 
 
 @dg.asset(
+    metadata=table_metadata("villages"),
     group_name="ingest",
     partitions_def=editions,
     backfill_policy=SINGLE_RUN,
@@ -49,6 +55,7 @@ def villages(
 
 
 @dg.asset(
+    metadata=table_metadata("shops"),
     group_name="ingest",
     partitions_def=editions,
     backfill_policy=SINGLE_RUN,
@@ -64,6 +71,7 @@ def shops(
 
 
 @dg.asset(
+    metadata=table_metadata("revenue"),
     group_name="ingest",
     partitions_def=editions,
     backfill_policy=SINGLE_RUN,

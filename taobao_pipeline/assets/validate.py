@@ -2,7 +2,12 @@
 
 import dagster as dg
 
-from taobao_pipeline.assets.common import SINGLE_RUN, edition_metadata, markdown_table
+from taobao_pipeline.assets.common import (
+    SINGLE_RUN,
+    edition_metadata,
+    markdown_table,
+    table_metadata,
+)
 from taobao_pipeline.assets.ingest import revenue, shops, villages
 from taobao_pipeline.partitions import edition_keys, editions
 from taobao_pipeline.resources import WarehouseResource
@@ -15,6 +20,7 @@ WHERE rows_read <> rows_accepted + rows_rejected
 
 
 @dg.asset(
+    metadata=table_metadata("load_audit"),
     group_name="validate",
     partitions_def=editions,
     backfill_policy=SINGLE_RUN,
@@ -49,6 +55,7 @@ def load_audit(
 
 
 @dg.asset(
+    metadata=table_metadata("rejected_rows"),
     group_name="validate",
     partitions_def=editions,
     backfill_policy=SINGLE_RUN,
