@@ -2,15 +2,16 @@
 
 import dagster as dg
 
-from taobao_pipeline.assets import compute, ingest, official, publish, validate
+from taobao_pipeline.assets import checks, compute, ingest, official, publish, validate
+from taobao_pipeline.assets.checks import QualityResource
 from taobao_pipeline.resources import RulesResource, WarehouseResource
 
 all_assets = dg.load_assets_from_modules([ingest, validate, compute, publish, official])
-all_checks = dg.load_asset_checks_from_modules([official])
+all_checks = dg.load_asset_checks_from_modules([checks, official])
 
 designation_job = dg.define_asset_job(
     "designation_job",
-    selection=dg.AssetSelection.groups("ingest", "validate", "compute", "publish"),
+    selection=dg.AssetSelection.all(),
     description="Every asset of an edition, from the raw extracts to the published warehouse.",
 )
 
@@ -18,5 +19,9 @@ defs = dg.Definitions(
     assets=all_assets,
     asset_checks=all_checks,
     jobs=[designation_job],
-    resources={"warehouse": WarehouseResource.from_env(), "rules": RulesResource()},
+    resources={
+        "warehouse": WarehouseResource.from_env(),
+        "rules": RulesResource(),
+        "quality": QualityResource(),
+    },
 )

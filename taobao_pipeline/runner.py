@@ -5,7 +5,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from taobao_pipeline.definitions import all_assets
+from taobao_pipeline.assets.checks import QualityResource
+from taobao_pipeline.definitions import all_assets, all_checks
 from taobao_pipeline.resources import RulesResource, WarehouseResource
 
 RANGE_START = "dagster/asset_partition_range_start"
@@ -43,6 +44,7 @@ def run_editions(
     warehouse: Path,
     editions: list[int],
     rules: RulesResource | None = None,
+    quality: QualityResource | None = None,
     instance: dg.DagsterInstance | None = None,
     log_level: str = "WARNING",
 ) -> None:
@@ -59,6 +61,7 @@ def run_editions(
     resources = {
         "warehouse": WarehouseResource(raw_dir=str(raw_dir), warehouse_path=str(warehouse)),
         "rules": rules or RulesResource(),
+        "quality": quality or QualityResource(),
     }
     for first, last in contiguous(editions):
         if first == last:
@@ -66,7 +69,7 @@ def run_editions(
         else:
             selection = {"tags": {RANGE_START: str(first), RANGE_END: str(last)}}
         result = dg.materialize(
-            all_assets,
+            [*all_assets, *all_checks],
             instance=instance,
             resources=resources,
             raise_on_error=False,

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from taobao_pipeline.assets.common import SINGLE_RUN, edition_metadata
+from taobao_pipeline.assets.common import SINGLE_RUN, edition_metadata, markdown_table
 from taobao_pipeline.official_lists import OfficialListError, read_official_list
 from taobao_pipeline.partitions import edition_keys, editions
 from taobao_pipeline.resources import WarehouseResource
@@ -59,34 +59,59 @@ def official_list(
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _count(warehouse: WarehouseResource, sql: str) -> pl.DataFrame:
-    with warehouse.warehouse.read_only() as conn:
-        return conn.sql(sql).pl()
-
-
-@dg.asset_check(asset=official_list, description="No listed village has a blank name.")
-def official_villages_named(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    blank = _count(
-        warehouse,
-        "SELECT edition, count(*) AS n FROM official_villages "
-        "WHERE village IS NULL OR trim(village) = '' GROUP BY edition",
-    )
-    return dg.AssetCheckResult(
-        passed=blank.height == 0,
-        metadata={"blank_names": int(blank["n"].sum()) if blank.height else 0},
-    )
+def _imported(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, sql: str
+) -> pl.DataFrame:
+    """``sql`` over the run's editions of ``official_villages``; empty if none was imported."""
+    wh = warehouse.warehouse
+    if not wh.path.exists():
+        return pl.DataFrame()
+    with wh.read_only() as conn:
+        exists = conn.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'official_villages'"
+        ).fetchall()[0][0]
+        if not exists:
+            return pl.DataFrame()
+        keys = [int(k) for k in context.partition_keys]
+        return conn.sql(sql, params={"e": keys}).pl()
 
 
 @dg.asset_check(
-    asset=official_list, description="No village is listed twice in one edition's list."
+    asset=official_list,
+    partitions_def=editions,
+    description="No listed village has a blank name.",
 )
-def official_villages_unique(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    repeated = _count(
+def official_villages_named(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    blank = _imported(
+        context,
+        warehouse,
+        "SELECT edition, village_original FROM official_villages "
+        "WHERE list_contains($e, edition) AND (village IS NULL OR trim(village) = '')",
+    )
+    return dg.AssetCheckResult(passed=blank.height == 0, metadata={"blank_names": blank.height})
+
+
+@dg.asset_check(
+    asset=official_list,
+    partitions_def=editions,
+    description="No village is listed twice in one edition's list.",
+)
+def official_villages_unique(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    repeated = _imported(
+        context,
         warehouse,
         "SELECT edition, province, prefecture, county, township, village, count(*) AS n "
-        "FROM official_villages GROUP BY ALL HAVING count(*) > 1",
+        "FROM official_villages WHERE list_contains($e, edition) "
+        "GROUP BY ALL HAVING count(*) > 1",
     )
     return dg.AssetCheckResult(
         passed=repeated.height == 0,
-        metadata={"repeated_villages": repeated.height},
+        metadata={
+            "repeated_villages": repeated.height,
+            "examples": markdown_table(repeated.head(10).to_dicts()),
+        },
     )

@@ -1,0 +1,202 @@
+"""Asset checks: the contract's guarantees, verified on every edition a run builds.
+
+Checks that guard correctness are blocking: when one fails with ERROR severity the
+edition is not published. They read the edition's staging database, so they run
+before anything reaches the warehouse analysts query.
+"""
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import dagster as dg
+import duckdb
+
+from taobao_pipeline.assets.common import markdown_table
+from taobao_pipeline.assets.compute import national_summary, taobao_villages
+from taobao_pipeline.assets.ingest import revenue, shops, villages
+from taobao_pipeline.assets.validate import load_audit
+from taobao_pipeline.designations import parameters
+from taobao_pipeline.partitions import editions
+from taobao_pipeline.resources import RulesResource, WarehouseResource
+
+
+class QualityResource(dg.ConfigurableResource):
+    """Tolerated share of rejected rows per source: above ``warn`` the check fails with
+    WARN severity, above ``error`` with ERROR severity (the edition is still published:
+    the contract loads the good rows)."""
+
+    reject_warn_share: str = "0.01"
+    reject_error_share: str = "0.05"
+
+
+def _per_edition(
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    measure: Callable[[duckdb.DuckDBPyConnection, int], dict[str, object]],
+) -> dict[int, dict[str, object]]:
+    out = {}
+    for key in context.partition_keys:
+        with warehouse.warehouse.staging(int(key)) as conn:
+            out[int(key)] = measure(conn, int(key))
+    return out
+
+
+def _rejected_share_check(asset: dg.AssetsDefinition, source: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=asset,
+        name="rejected_share",
+        # not blocking: rejecting bad rows and loading the rest is the contract's behaviour
+        blocking=False,
+        partitions_def=editions,
+        description=f"The share of {source} rows rejected by the contract's rules stays under "
+        "the configured warn and error thresholds (QualityResource).",
+    )
+    def _check(
+        context: dg.AssetCheckExecutionContext,
+        warehouse: WarehouseResource,
+        quality: QualityResource,
+    ) -> dg.AssetCheckResult:
+        def measure(conn: duckdb.DuckDBPyConnection, _: int) -> dict[str, object]:
+            read, rejected = conn.execute(
+                "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_rejected), 0) "
+                "FROM load_audit WHERE source = $s",
+                {"s": source},
+            ).fetchall()[0]
+            return {"rows_read": read, "rows_rejected": rejected, "share": rejected / max(read, 1)}
+
+        figures = _per_edition(context, warehouse, measure)
+        share = max(f["share"] for f in figures.values())
+        warn, error = Decimal(quality.reject_warn_share), Decimal(quality.reject_error_share)
+        severity = dg.AssetCheckSeverity.ERROR if share > error else dg.AssetCheckSeverity.WARN
+        return dg.AssetCheckResult(
+            passed=share <= warn,
+            severity=severity,
+            metadata={
+                "rejected_share": float(share),
+                "rows_rejected": sum(f["rows_rejected"] for f in figures.values()),
+                "by_edition": markdown_table([{"edition": e, **f} for e, f in figures.items()]),
+            },
+        )
+
+    return _check
+
+
+villages_rejected_share = _rejected_share_check(villages, "villages")
+shops_rejected_share = _rejected_share_check(shops, "shops")
+revenue_rejected_share = _rejected_share_check(revenue, "revenue")
+
+
+@dg.asset_check(asset=load_audit, blocking=True, partitions_def=editions)
+def load_audit_balances(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    """Every input file: rows read = rows accepted + rows rejected, and the staged tables
+    hold exactly the accepted rows."""
+
+    def measure(conn: duckdb.DuckDBPyConnection, _: int) -> dict[str, object]:
+        unbalanced = conn.execute(
+            "SELECT count(*) FROM load_audit WHERE rows_read <> rows_accepted + rows_rejected"
+        ).fetchall()[0][0]
+        mismatched = conn.execute(
+            """
+            SELECT count(*) FROM (
+                SELECT source, sum(rows_accepted) AS audited FROM load_audit GROUP BY source
+            ) a JOIN (
+                SELECT 'villages' AS source, count(*) AS staged FROM villages
+                UNION ALL SELECT 'shops', count(*) FROM shops
+                UNION ALL SELECT 'revenue', count(*) FROM revenue
+            ) s USING (source)
+            WHERE audited <> staged
+            """
+        ).fetchall()[0][0]
+        return {"unbalanced_files": unbalanced, "sources_not_matching_staged": mismatched}
+
+    figures = _per_edition(context, warehouse, measure)
+    bad = sum(f["unbalanced_files"] + f["sources_not_matching_staged"] for f in figures.values())
+    return dg.AssetCheckResult(
+        passed=bad == 0,
+        metadata={
+            "problems": bad,
+            "by_edition": markdown_table([{"edition": e, **f} for e, f in figures.items()]),
+        },
+    )
+
+
+CRITERIA_MISMATCHES = """
+SELECT
+    count(*) FILTER (is_taobao_village AND NOT criteria) AS designated_without_criteria,
+    count(*) FILTER (criteria AND NOT is_taobao_village) AS criteria_without_designation,
+    count(*) FILTER (
+        is_taobao_village AND village_code NOT IN (SELECT village_code FROM taobao_villages)
+    ) AS designated_not_listed,
+    (SELECT count(*) FROM taobao_villages) AS taobao_villages
+FROM (
+    SELECT *,
+        village_code[10:12] BETWEEN '200' AND '399'
+        AND ($allowed_codes IS NULL OR list_contains($allowed_codes::VARCHAR[], urban_rural_code))
+        AND revenue_rmb >= $min_revenue_rmb::DECIMAL(18,2)
+        AND (active_shops >= $min_active_shops::BIGINT
+             OR (households > 0 AND active_shops >= households * $min_shop_share::DECIMAL(9,4)))
+        AS criteria
+    FROM village_metrics
+)
+"""
+
+
+@dg.asset_check(asset=taobao_villages, blocking=True, partitions_def=editions)
+def designations_follow_criteria(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, rules: RulesResource
+) -> dg.AssetCheckResult:
+    """Every designated village meets all three criteria, recomputed from its metrics, and
+    no undesignated village does."""
+
+    def measure(conn: duckdb.DuckDBPyConnection, edition: int) -> dict[str, object]:
+        p = parameters(edition, rules.rules())
+        used = {k: v for k, v in p.items() if f"${k}" in CRITERIA_MISMATCHES}
+        cur = conn.execute(CRITERIA_MISMATCHES, used)
+        names = [d[0] for d in cur.description]
+        return dict(zip(names, cur.fetchall()[0], strict=True))
+
+    figures = _per_edition(context, warehouse, measure)
+    wrong = sum(
+        f["designated_without_criteria"]
+        + f["criteria_without_designation"]
+        + f["designated_not_listed"]
+        for f in figures.values()
+    )
+    return dg.AssetCheckResult(
+        passed=wrong == 0,
+        metadata={
+            "mismatches": wrong,
+            "by_edition": markdown_table([{"edition": e, **f} for e, f in figures.items()]),
+        },
+    )
+
+
+@dg.asset_check(asset=national_summary, blocking=True, partitions_def=editions)
+def national_equals_provinces(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    """The national Taobao villages, towns, revenue and active shops equal the sums of the
+    provinces."""
+
+    def measure(conn: duckdb.DuckDBPyConnection, _: int) -> dict[str, object]:
+        rows = conn.execute(
+            """
+            SELECT n.taobao_villages - p.v, n.taobao_towns - p.t,
+                   n.revenue_rmb - p.r, n.active_shops - p.a
+            FROM national_summary n, (
+                SELECT coalesce(sum(taobao_villages), 0) AS v, coalesce(sum(taobao_towns), 0) AS t,
+                       coalesce(sum(revenue_rmb), 0) AS r, coalesce(sum(active_shops), 0) AS a
+                FROM province_summary) p
+            """
+        ).fetchall()
+        diffs = rows[0] if rows else (None,) * 4
+        return dict(zip(("villages", "towns", "revenue_rmb", "active_shops"), diffs, strict=True))
+
+    figures = _per_edition(context, warehouse, measure)
+    passed = all(all(v == 0 for v in f.values()) for f in figures.values())
+    return dg.AssetCheckResult(
+        passed=passed,
+        metadata={"differences": markdown_table([{"edition": e, **f} for e, f in figures.items()])},
+    )
