@@ -4,6 +4,7 @@ import dagster as dg
 
 from taobao_pipeline.assets import checks, compute, ingest, official, publish, validate
 from taobao_pipeline.assets.checks import QualityResource
+from taobao_pipeline.automation import annual_schedule, raw_folder_sensor
 from taobao_pipeline.resources import RulesResource, WarehouseResource
 
 all_assets = dg.load_assets_from_modules([ingest, validate, compute, publish, official])
@@ -16,6 +17,8 @@ designation_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
+    schedules=[annual_schedule(designation_job)],
+    sensors=[raw_folder_sensor(designation_job)],
     assets=all_assets,
     asset_checks=all_checks,
     jobs=[designation_job],

@@ -47,10 +47,11 @@ def run_editions(
     quality: QualityResource | None = None,
     instance: dg.DagsterInstance | None = None,
     log_level: str = "WARNING",
-) -> None:
+) -> list[dg.ExecuteInProcessResult]:
     """Materialize every asset for ``editions`` (single-run backfills of consecutive years).
 
     Runs are recorded in ``DAGSTER_HOME`` when it is set, so they show in the UI.
+    Returns the result of each run (their events: materializations, check results).
     """
     if instance is None:
         instance = (
@@ -63,6 +64,7 @@ def run_editions(
         "rules": rules or RulesResource(),
         "quality": quality or QualityResource(),
     }
+    results = []
     for first, last in contiguous(editions):
         if first == last:
             selection = {"partition_key": str(first)}
@@ -78,3 +80,5 @@ def run_editions(
         )
         if not result.success:
             raise RunFailed(_failure(result))
+        results.append(result)
+    return results

@@ -1,0 +1,75 @@
+"""When editions run by themselves: the annual schedule and the raw-folder sensor."""
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from taobao_pipeline.extracts import editions_in
+from taobao_pipeline.resources import WarehouseResource
+from taobao_pipeline.rules import Rules
+
+CUTOFF_MONTH = Rules().cutoff_month
+RUN_DAY = 15  # mid-month after the cut-off: late corrections to the extracts have landed
+
+
+def edition_due(on: dt.date, cutoff_month: int = CUTOFF_MONTH) -> int:
+    """The newest edition whose window has closed by ``on``."""
+    return on.year if on.month > cutoff_month else on.year - 1
+
+
+def annual_schedule(job: dg.JobDefinition) -> dg.ScheduleDefinition:
+    """Mid-month after the cut-off month: materialize the edition whose window just closed."""
+    month = CUTOFF_MONTH % 12 + 1
+
+    @dg.schedule(
+        job=job,
+        cron_schedule=f"0 6 {RUN_DAY} {month} *",
+        name="annual_designation",
+        execution_timezone="Asia/Shanghai",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Each year after the cut-off, designate the edition whose window closed.",
+    )
+    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        edition = edition_due(context.scheduled_execution_time.date())
+        return dg.RunRequest(run_key=f"annual-{edition}", partition_key=str(edition))
+
+    return _schedule
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """A digest of every file's name, size and modification time under ``folder``."""
+    entries = sorted(
+        (str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    )
+    return hashlib.sha256(json.dumps(entries).encode()).hexdigest()[:16]
+
+
+def raw_folder_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
+    """A run per new or changed edition folder, once per change (cursor + run key)."""
+
+    @dg.sensor(
+        job=job,
+        name="new_extracts",
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description="Runs an edition when files under data/raw/<edition>/ are added, "
+        "replaced or touched. Turn it on in the UI (Automation > new_extracts).",
+    )
+    def _sensor(
+        context: dg.SensorEvaluationContext, warehouse: WarehouseResource
+    ) -> dg.SensorResult:
+        seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+        now, requests = {}, []
+        for edition in editions_in(warehouse.raw):
+            key = str(edition)
+            now[key] = folder_fingerprint(warehouse.raw / key)
+            if seen.get(key) != now[key]:
+                requests.append(dg.RunRequest(run_key=f"{key}-{now[key]}", partition_key=key))
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps(now, sort_keys=True))
+
+    return _sensor

@@ -1,0 +1,165 @@
+"""Running it the Dagster way: schedule, sensor, asset checks, single-run backfills."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from taobao_pipeline.assets.checks import (
+    QualityResource,
+    designations_follow_criteria,
+    national_equals_provinces,
+)
+from taobao_pipeline.assets.publish import warehouse as warehouse_asset
+from taobao_pipeline.automation import edition_due, folder_fingerprint
+from taobao_pipeline.definitions import all_assets, all_checks, defs
+from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.runner import run_editions
+from taobao_pipeline.tables import WAREHOUSE_TABLES
+from taobao_pipeline.warehouse import Warehouse
+from taobao_pipeline_tests.conftest import read_table
+from taobao_pipeline_tests.extracts import write_edition
+from taobao_pipeline_tests.scenarios import boundary_edition
+from taobao_pipeline_tests.test_rejections import rejected_run  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    for year in (2019, 2020):
+        e = boundary_edition(year)
+        write_edition(tmp_path / "raw", year, e.villages, e.shops, e.revenue)
+    return tmp_path / "raw"
+
+
+def evaluations(results: list[dg.ExecuteInProcessResult]) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for result in results:
+        for ev in result.get_asset_check_evaluations():
+            out.setdefault(f"{ev.asset_key.to_user_string()}:{ev.check_name}", []).append(ev)
+    return out
+
+
+def test_schedule_asks_for_the_edition_whose_window_closed() -> None:
+    schedule = defs.resolve_schedule_def("annual_designation")
+    assert schedule.cron_schedule == "0 6 15 7 *"
+    context = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2021, 7, 15, 6, tzinfo=dt.UTC)
+    )
+    request = schedule(context)
+    assert request.partition_key == "2021" and request.run_key == "annual-2021"
+    assert edition_due(dt.date(2021, 3, 1)) == 2020
+    assert edition_due(dt.date(2021, 1, 15), cutoff_month=12) == 2020
+
+
+def test_sensor_asks_once_per_change(raw: Path) -> None:
+    sensor = defs.resolve_sensor_def("new_extracts")
+    resources = {"warehouse": WarehouseResource(raw_dir=str(raw))}
+
+    def tick(cursor: str | None) -> dg.SensorResult:
+        with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
+            return sensor(context)
+
+    first = tick(None)
+    assert sorted(r.partition_key for r in first.run_requests) == ["2019", "2020"]
+    assert tick(first.cursor).run_requests == []  # unchanged: never again
+    touched = raw / "2020" / "shops.csv"
+    stat = touched.stat()
+    os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    changed = tick(first.cursor)
+    assert [r.partition_key for r in changed.run_requests] == ["2020"]
+    assert changed.run_requests[0].run_key == f"2020-{folder_fingerprint(raw / '2020')}"
+    assert tick(changed.cursor).run_requests == []
+    (raw / "2021").mkdir()
+    (raw / "2021" / "villages.csv").write_text("village_code\n")
+    assert [r.partition_key for r in tick(changed.cursor).run_requests] == ["2021"]
+
+
+def test_every_check_passes_on_good_data(raw: Path, tmp_path: Path) -> None:
+    results = run_editions(raw, tmp_path / "w.duckdb", [2019, 2020])
+    checks = evaluations(results)
+    assert len(checks) == len([k for c in all_checks for k in c.check_keys])
+    failed = {name for name, evs in checks.items() if not all(e.passed for e in evs)}
+    assert failed == set()
+
+
+def test_rejected_share_fails_with_severity_but_publishes(rejected_run: Path) -> None:  # noqa: F811
+    raw = rejected_run.parent / "raw"
+    results = run_editions(
+        raw,
+        rejected_run.parent / "again.duckdb",
+        [2020],
+        quality=QualityResource(reject_warn_share="0.01", reject_error_share="0.99"),
+    )
+    share = evaluations(results)["villages:rejected_share"][0]
+    assert not share.passed and share.severity == dg.AssetCheckSeverity.WARN
+    results = run_editions(raw, rejected_run.parent / "again.duckdb", [2020])
+    share = evaluations(results)["revenue:rejected_share"][0]
+    assert not share.passed and share.severity == dg.AssetCheckSeverity.ERROR
+    assert read_table(
+        rejected_run.parent / "again.duckdb", "SELECT count(*) FROM village_metrics"
+    ) == [(2,)]
+
+
+def _run_checks_then_publish(
+    raw: Path, warehouse: Path, check: dg.AssetChecksDefinition
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [*all_assets, *all_checks],
+        selection=dg.AssetSelection.checks(check) | dg.AssetSelection.assets(warehouse_asset),
+        partition_key="2020",
+        resources={
+            "warehouse": WarehouseResource(raw_dir=str(raw), warehouse_path=str(warehouse)),
+            "rules": RulesResource(),
+            "quality": QualityResource(),
+        },
+        raise_on_error=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("check", "tamper"),
+    [
+        (
+            designations_follow_criteria,
+            "UPDATE village_metrics SET is_taobao_village = NOT is_taobao_village "
+            "WHERE village_code LIKE '%201'",
+        ),
+        (national_equals_provinces, "UPDATE national_summary SET revenue_rmb = revenue_rmb + 0.01"),
+    ],
+)
+def test_blocking_check_fails_and_stops_publishing(
+    raw: Path, tmp_path: Path, check: dg.AssetChecksDefinition, tamper: str
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    run_editions(raw, warehouse, [2019, 2020])
+    before = {t: read_table(warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in WAREHOUSE_TABLES}
+    staging = Warehouse(warehouse).staging_path(2020)
+    conn = duckdb.connect(str(staging))
+    conn.execute(tamper)
+    conn.close()
+    result = _run_checks_then_publish(raw, warehouse, check)
+    [ev] = result.get_asset_check_evaluations()
+    assert not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR
+    assert not result.success or warehouse_asset.key not in {
+        m.asset_key
+        for m in result.get_asset_materialization_events()
+        and [e.materialization for e in result.get_asset_materialization_events()]
+    }
+    after = {t: read_table(warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in WAREHOUSE_TABLES}
+    assert after == before
+
+
+def test_single_run_backfill_equals_edition_by_edition(raw: Path, tmp_path: Path) -> None:
+    together, apart = tmp_path / "together.duckdb", tmp_path / "apart.duckdb"
+    [result] = run_editions(raw, together, [2019, 2020])
+    assert result.dagster_run.tags["dagster/asset_partition_range_start"] == "2019"
+    run_editions(raw, apart, [2020])
+    run_editions(raw, apart, [2019])
+    for table in WAREHOUSE_TABLES:
+        sql = f"SELECT * FROM {table} ORDER BY ALL"
+        assert read_table(together, sql) == read_table(apart, sql), table
