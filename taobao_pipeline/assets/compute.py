@@ -1,12 +1,42 @@
 """Compute: the contract's metrics and designations, in DuckDB SQL per edition."""
 
-import dagster as dg
+from collections.abc import Callable
 
-from taobao_pipeline.assets.common import SINGLE_RUN, edition_metadata, table_metadata
+import dagster as dg
+import duckdb
+
+from taobao_pipeline.assets.common import (
+    SINGLE_RUN,
+    edition_metadata,
+    markdown_table,
+    table_metadata,
+)
 from taobao_pipeline.assets.validate import load_audit
 from taobao_pipeline.designations import compute
 from taobao_pipeline.partitions import edition_keys, editions
 from taobao_pipeline.resources import RulesResource, WarehouseResource
+
+Describe = Callable[[duckdb.DuckDBPyConnection], dict[str, object]]
+
+TOP_VILLAGES = """
+SELECT village_code, village_name, county_name, province_name, active_shops,
+       revenue_rmb::VARCHAR AS revenue_rmb
+FROM taobao_villages ORDER BY revenue_rmb DESC, village_code LIMIT 10
+"""
+NATIONAL = """
+SELECT taobao_villages, taobao_towns, revenue_rmb::DOUBLE AS revenue_rmb, active_shops, provinces
+FROM national_summary
+"""
+
+
+def _top_villages(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    return {"top_villages": markdown_table(conn.sql(TOP_VILLAGES).pl().to_dicts())}
+
+
+def _national_figures(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    # plain numbers: the UI plots numeric metadata across partitions
+    rows = conn.sql(NATIONAL).pl().to_dicts()
+    return rows[0] if rows else {}
 
 
 def _compute(
@@ -14,6 +44,7 @@ def _compute(
     table: str,
     warehouse: WarehouseResource,
     rules: RulesResource,
+    describe: Describe | None = None,
 ) -> dg.MaterializeResult:
     per_edition = {}
     for edition in edition_keys(context):
@@ -21,7 +52,9 @@ def _compute(
             conn.execute("BEGIN")
             rows = compute(conn, table, edition, rules.rules())
             conn.execute("COMMIT")
-        per_edition[edition] = {"dagster/row_count": rows}
+            per_edition[edition] = {"dagster/row_count": rows} | (
+                describe(conn) if describe else {}
+            )
     return dg.MaterializeResult(metadata=edition_metadata(per_edition))
 
 
@@ -49,7 +82,7 @@ def taobao_villages(
 ) -> dg.MaterializeResult:
     """The designated villages of the edition: rural village committees with revenue of
     at least RMB 10 million and 100 active shops or 10% of households."""
-    return _compute(context, "taobao_villages", warehouse, rules)
+    return _compute(context, "taobao_villages", warehouse, rules, _top_villages)
 
 
 @dg.asset(**ASSET, metadata=table_metadata("taobao_towns"), deps=[village_metrics])
@@ -80,4 +113,4 @@ def national_summary(
 ) -> dg.MaterializeResult:
     """The edition's national figures: Taobao villages and towns, revenue and active shops
     of Taobao villages, provinces with a Taobao village."""
-    return _compute(context, "national_summary", warehouse, rules)
+    return _compute(context, "national_summary", warehouse, rules, _national_figures)

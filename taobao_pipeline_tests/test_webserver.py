@@ -1,0 +1,132 @@
+"""The real Dagster webserver on loopback: graph, checks and metadata over GraphQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from taobao_pipeline.runner import run_editions
+from taobao_pipeline_tests.extracts import write_edition
+from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, boundary_edition
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = json.loads(response.read())
+    assert "errors" not in body, body
+    return body["data"]
+
+
+@pytest.fixture(scope="module")
+def webserver(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("ui")
+    e = boundary_edition(2020)
+    write_edition(root / "raw", 2020, e.villages, e.shops, e.revenue)
+    home = root / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    instance = dg.DagsterInstance.from_config(str(home))
+    run_editions(root / "raw", root / "w.duckdb", [2020], instance=instance)
+    port = _free_port()
+    env = os.environ | {
+        "DAGSTER_HOME": str(home),
+        "TAOBAO_RAW_DIR": str(root / "raw"),
+        "TAOBAO_WAREHOUSE": str(root / "w.duckdb"),
+    }
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("dagster-webserver")),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-w",
+            str(ROOT / "workspace.yaml"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                _graphql(port, "{ version }")
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(server.stderr.read().decode()[-2000:]) from None
+                time.sleep(1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_graph_reads_left_to_right_with_descriptions(webserver: int) -> None:
+    nodes = _graphql(
+        webserver,
+        "{ assetNodes { assetKey { path } groupName description dependencyKeys { path } } }",
+    )["assetNodes"]
+    groups = {n["assetKey"]["path"][0]: n["groupName"] for n in nodes}
+    assert groups["villages"] == "ingest" and groups["load_audit"] == "validate"
+    assert groups["village_metrics"] == "compute" and groups["warehouse"] == "publish"
+    assert all(n["description"] for n in nodes)
+    deps = {n["assetKey"]["path"][0]: {d["path"][0] for d in n["dependencyKeys"]} for n in nodes}
+    assert "load_audit" in deps["village_metrics"] and "national_summary" in deps["warehouse"]
+
+
+def test_checks_and_their_latest_results(webserver: int) -> None:
+    data = _graphql(
+        webserver,
+        '{ assetCheckExecutions(assetKey: {path: ["taobao_villages"]}, '
+        'checkName: "designations_follow_criteria", limit: 1) '
+        "{ status evaluation { severity metadataEntries { label } } } }",
+    )
+    [execution] = data["assetCheckExecutions"]
+    assert execution["status"] == "SUCCEEDED"
+    assert execution["evaluation"]["severity"] == "ERROR"  # what a failure would be
+    labels = {e["label"] for e in execution["evaluation"]["metadataEntries"]}
+    assert "mismatches" in labels
+
+
+def test_latest_materialization_metadata(webserver: int) -> None:
+    data = _graphql(
+        webserver,
+        '{ assetOrError(assetKey: {path: ["national_summary"]}) { ... on Asset { '
+        "assetMaterializations(limit: 1) { partition metadataEntries { label "
+        "... on IntMetadataEntry { intValue } ... on FloatMetadataEntry { floatValue } } } } } }",
+    )
+    [latest] = data["assetOrError"]["assetMaterializations"]
+    values = {e["label"]: e.get("intValue", e.get("floatValue")) for e in latest["metadataEntries"]}
+    assert latest["partition"] == "2020"
+    assert values["taobao_villages"] == len(TAOBAO_VILLAGES)
+    assert values["taobao_towns"] == 3
+    schema = _graphql(
+        webserver,
+        '{ assetNodes(assetKeys: [{path: ["village_metrics"]}]) { metadataEntries { label } } }',
+    )["assetNodes"][0]["metadataEntries"]
+    assert "dagster/column_schema" in {e["label"] for e in schema}
