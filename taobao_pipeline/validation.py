@@ -73,6 +73,20 @@ def _rejected(frame: pl.DataFrame, source: str, reason: pl.Expr) -> pl.DataFrame
     )
 
 
+def _suspects(ok: pl.DataFrame, key: list[str]) -> pl.Series | None:
+    """Rows whose key hash repeats (a superset of the repeated keys), or None if none does.
+
+    Comparing full keys of tens of millions of rows is slow; their 64-bit hashes are
+    counted and sorted quickly, and only the few suspects get the exact comparison.
+    """
+    hashes = ok.select(pl.struct(key).hash()).to_series()
+    if hashes.n_unique() == ok.height:
+        return None
+    ordered = hashes.sort()
+    repeated = ordered.filter(ordered == ordered.shift(1)).unique()
+    return hashes.is_in(repeated.implode())
+
+
 def _judge_repeats(ok: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split rule-passing rows into accepted and rejected repeats of a key.
 
@@ -81,10 +95,15 @@ def _judge_repeats(ok: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.D
     """
     key = list(source.key)
     values = [c for c in source.columns if c in ok.columns]
-    repeated = pl.struct(key).is_duplicated()
-    if not ok.select(repeated.any()).item():
+    suspect = _suspects(ok, key)
+    if suspect is None:
         return ok, ok.clear().with_columns(pl.lit(None, pl.Utf8).alias("_reason"))
-    ok = ok.with_columns(repeated.alias("_repeated"))
+    ok = ok.with_columns(
+        pl.when(suspect)
+        .then(pl.struct(key).is_duplicated().over(suspect))
+        .otherwise(False)
+        .alias("_repeated")
+    )
     single = ok.filter(~pl.col("_repeated")).drop("_repeated")
     repeats = ok.filter(pl.col("_repeated")).with_columns(
         pl.struct(values).n_unique().over(key).alias("_versions"),
@@ -130,7 +149,7 @@ def validate(
     ]
     passed = pl.concat(
         [
-            p.join(f, on=ROW, how="anti")
+            p.filter(~pl.col(ROW).is_in(f[ROW].implode()))
             .select(*source.columns, FILE, ROW)
             .with_columns(**source.typed)
             for p, f in zip(parts, failures, strict=True)
@@ -145,7 +164,7 @@ def validate(
                 repeats.filter(pl.col(FILE) == name).select(ROW, pl.col("_reason").alias("reason")),
             ]
         )
-        bad = part.join(reasons, on=ROW).sort(ROW)
+        bad = part.filter(pl.col(ROW).is_in(reasons[ROW].implode())).join(reasons, on=ROW).sort(ROW)
         rejected.append(_rejected(bad.drop("reason"), source.name, bad["reason"]))
         audit.append((name, part.height, bad.height))
     accepted_by_file = dict(accepted.group_by(FILE).len().iter_rows())
