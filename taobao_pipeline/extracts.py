@@ -1,7 +1,8 @@
 """Reading raw extract files: where they are, how they are encoded, what they hold.
 
-Every value comes out as trimmed text (empty as null) so the row rules in
-``schemas`` judge exactly what was delivered. Problems with a whole file raise
+Every value comes out as delivered: trimmed text (empty as null), or for Parquet
+its native type where that fits the field, so the row rules in ``schemas`` judge
+exactly what was delivered. Problems with a whole file raise
 ``ExtractError`` naming the file.
 """
 
@@ -107,6 +108,8 @@ def _read_csv(path: Path) -> pl.DataFrame:
 
 def _as_text(column: pl.Series) -> pl.Series:
     """A Parquet column as the text a CSV export would hold."""
+    if column.dtype == pl.String:
+        return column
     if column.dtype == pl.Datetime:
         midnight = column.dt.truncate("1d") == column
         if midnight.all():
@@ -114,21 +117,27 @@ def _as_text(column: pl.Series) -> pl.Series:
     return column.cast(pl.Utf8)
 
 
-def _read_parquet(path: Path) -> pl.DataFrame:
+def _read_parquet(path: Path, source: Source) -> pl.DataFrame:
+    """A Parquet file; columns keep their type where it fits the field, else become text."""
     try:
         frame = pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as e:
         raise ExtractError(path, f"unreadable Parquet: {e}") from e
-    return frame.select(_as_text(frame[c]) for c in frame.columns)
+
+    def keeps_type(column: str) -> bool:
+        typed = source.typed.get(column.strip().lower())
+        return typed is not None and typed.native(frame.schema[column])
+
+    return frame.select(frame[c] if keeps_type(c) else _as_text(frame[c]) for c in frame.columns)
 
 
 def read_extract(path: Path, source: Source) -> pl.DataFrame:
-    """One extract file as trimmed text, keyed by its row number; required columns checked.
+    """One extract file as delivered, keyed by its row number; required columns checked.
 
     Column names are matched trimmed and case-insensitively; extra columns are kept
     (they belong to the original record) but are not validated.
     """
-    frame = _read_parquet(path) if path.name.endswith(".parquet") else _read_csv(path)
+    frame = _read_parquet(path, source) if path.name.endswith(".parquet") else _read_csv(path)
     names = [c.strip().lstrip("\ufeff").lower() for c in frame.columns]
     if len(set(names)) != len(names):
         raise ExtractError(path, f"repeated column names in header: {frame.columns}")
@@ -136,9 +145,12 @@ def read_extract(path: Path, source: Source) -> pl.DataFrame:
     missing = [c for c in source.required if c not in names]
     if missing:
         raise ExtractError(path, f"required column(s) absent: {', '.join(missing)}")
-    trimmed = [pl.col(c).str.strip_chars().replace("", None).alias(c) for c in names]
+    trimmed = [
+        pl.col(c).str.strip_chars().replace("", None) if frame.schema[c] == pl.String else pl.col(c)
+        for c in names
+    ]
     return (
         frame.select(trimmed)
         .with_row_index(ROW, offset=1)
-        .with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(path.name).alias(FILE))
+        .with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(path.name, pl.Categorical).alias(FILE))
     )

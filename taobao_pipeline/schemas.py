@@ -1,10 +1,11 @@
 """The contract's row rules, stated once as Pandera schemas (polars backend).
 
-Schemas validate the *text* of each row (every value as read, trimmed, empty as
-null), so that "text where a number belongs" is a rule failure like any other.
-Each check's ``error`` is the reason a rejected row carries in ``rejected_rows``.
-The typed columns that are loaded come from the same rules (``TYPED``): a row
-that passed its schema always casts cleanly.
+Schemas validate each row as delivered: CSV values as trimmed text (empty as null), so
+that "text where a number belongs" is a rule failure like any other; Parquet columns
+in their native type where it fits the field (integers, dates, decimals), which
+already satisfies the format rules, so only the value rules apply to them. Each
+check's ``error`` is the reason a rejected row carries in ``rejected_rows``. A row that
+passed its schema always converts cleanly to the loaded types (``Source.typed``).
 """
 
 from __future__ import annotations
@@ -27,19 +28,31 @@ DATE = r"^\d{4}-\d{2}-\d{2}$"
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
-def _check(rule: Callable[[pl.Expr], pl.Expr], error: str) -> pa.Check:
-    """A column check from a polars expression over the column; ``error`` is the reason.
+Rule = Callable[[pl.Expr], pl.Expr]
+
+
+def _check(rule: Rule, error: str, typed: Rule | None = None) -> pa.Check:
+    """A column check: ``rule`` judges text, ``typed`` a natively typed Parquet column
+    (by default the native type already satisfies the rule). ``error`` is the reason.
 
     Empty values pass: whether a column may be empty is its ``nullable`` rule.
     """
-    return pa.Check(
-        lambda data: data.lazyframe.select(rule(pl.col(data.key)) | pl.col(data.key).is_null()),
-        error=error,
-    )
+
+    def judge(data: pa.PolarsData) -> pl.LazyFrame:
+        column = pl.col(data.key)
+        is_text = data.lazyframe.collect_schema()[data.key] == pl.String
+        ok = rule(column) if is_text else (typed(column) if typed else pl.lit(True))
+        return data.lazyframe.select(ok | column.is_null())
+
+    return pa.Check(judge, error=error)
 
 
 def _matches(pattern: str, error: str) -> pa.Check:
     return _check(lambda c: c.str.contains(pattern), error)
+
+
+def _not_negative(column: str) -> pa.Check:
+    return _check(lambda c: ~c.str.starts_with("-"), f"{column} is negative", lambda c: c >= 0)
 
 
 def _is_date(column: str) -> pa.Check:
@@ -50,7 +63,7 @@ def _is_date(column: str) -> pa.Check:
 
 
 def _text(nullable: bool = True, checks: Iterable[pa.Check] = ()) -> pa.Column:
-    return pa.Column(pl.Utf8, list(checks), nullable=nullable, required=False)
+    return pa.Column(None, list(checks), nullable=nullable, required=False)
 
 
 def village_schema() -> pa.DataFrameSchema:
@@ -76,7 +89,7 @@ def village_schema() -> pa.DataFrameSchema:
                 False,
                 [
                     _matches(INTEGER, "households is not an integer"),
-                    _check(lambda c: ~c.str.starts_with("-"), "households is negative"),
+                    _not_negative("households"),
                 ],
             ),
         },
@@ -116,10 +129,10 @@ def shop_schema(village_codes: pl.Series) -> pa.DataFrameSchema:
             # ISO dates compare as text; rows with a malformed date fail their own check
             pa.Check(
                 lambda data: data.lazyframe.select(
-                    pl.col("closed_on").is_null()
-                    | ~pl.col("closed_on").str.contains(DATE)
-                    | ~pl.col("opened_on").str.contains(DATE)
-                    | (pl.col("closed_on") >= pl.col("opened_on"))
+                    (closed := pl.col("closed_on").cast(pl.String)).is_null()
+                    | ~closed.str.contains(DATE)
+                    | ~(opened := pl.col("opened_on").cast(pl.String)).str.contains(DATE)
+                    | (closed >= opened)
                 ),
                 error="closed_on is before opened_on",
             )
@@ -152,18 +165,52 @@ def revenue_schema(months: list[str], shop_ids: pl.Series) -> pa.DataFrameSchema
                 ],
             ),
             "gmv_rmb": _text(
-                False, [_matches(MONEY, "gmv_rmb is not a decimal with at most 2 places")]
+                False,
+                [
+                    _check(
+                        lambda c: c.str.contains(MONEY),
+                        "gmv_rmb is not a decimal with at most 2 places",
+                        lambda c: c.abs() < 10**16,  # fits DECIMAL(18,2)
+                    )
+                ],
             ),
             "orders": _text(
                 False,
                 [
                     _matches(INTEGER, "orders is not an integer"),
-                    _check(lambda c: ~c.str.starts_with("-"), "orders is negative"),
+                    _not_negative("orders"),
                 ],
             ),
         },
         name="revenue",
     )
+
+
+@dataclass(frozen=True)
+class Typed:
+    """How a field is loaded: its type, which Parquet types it keeps, how text parses."""
+
+    dtype: pl.DataType
+    native: Callable[[pl.DataType], bool]
+    parse: Rule
+
+    def load(self, name: str, current: pl.DataType) -> pl.Expr:
+        """The expression that gives column ``name`` (now of type ``current``) its type."""
+        column = pl.col(name)
+        return (self.parse(column) if current == pl.String else column).cast(self.dtype)
+
+
+def _integer(dtype: pl.DataType) -> bool:
+    return dtype.is_integer()
+
+
+INTEGER_FIELD = Typed(pl.Int64, _integer, lambda c: c)
+DATE_FIELD = Typed(pl.Date, lambda t: t == pl.Date, lambda c: c.str.to_date("%Y-%m-%d"))
+MONEY_FIELD = Typed(
+    pl.Decimal(18, 2),
+    lambda t: t.is_integer() or (isinstance(t, pl.Decimal) and t.scale <= 2),
+    lambda c: c.str.to_decimal(scale=2),
+)
 
 
 @dataclass(frozen=True)
@@ -174,15 +221,11 @@ class Source:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     key: tuple[str, ...]
-    typed: dict[str, pl.Expr]
+    typed: dict[str, Typed]
 
     @property
     def columns(self) -> tuple[str, ...]:
         return self.required + self.optional
-
-
-def _date(name: str) -> pl.Expr:
-    return pl.col(name).str.to_date("%Y-%m-%d", strict=False)
 
 
 VILLAGES = Source(
@@ -199,23 +242,20 @@ VILLAGES = Source(
     ),
     optional=(),
     key=("village_code",),
-    typed={"households": pl.col("households").cast(pl.Int64)},
+    typed={"households": INTEGER_FIELD},
 )
 SHOPS = Source(
     name="shops",
     required=("shop_id", "village_code", "platform", "opened_on", "closed_on"),
     optional=("main_category",),
     key=("shop_id",),
-    typed={"opened_on": _date("opened_on"), "closed_on": _date("closed_on")},
+    typed={"opened_on": DATE_FIELD, "closed_on": DATE_FIELD},
 )
 REVENUE = Source(
     name="revenue",
     required=("shop_id", "month", "gmv_rmb", "orders"),
     optional=(),
     key=("shop_id", "month"),
-    typed={
-        "gmv_rmb": pl.col("gmv_rmb").str.to_decimal(scale=2).cast(pl.Decimal(18, 2)),
-        "orders": pl.col("orders").cast(pl.Int64),
-    },
+    typed={"gmv_rmb": MONEY_FIELD, "orders": INTEGER_FIELD},
 )
 SOURCES = {s.name: s for s in (VILLAGES, SHOPS, REVENUE)}

@@ -151,7 +151,7 @@ def validate(
         [
             p.filter(~pl.col(ROW).is_in(f[ROW].implode()))
             .select(*source.columns, FILE, ROW)
-            .with_columns(**source.typed)
+            .with_columns(t.load(name, p.schema[name]) for name, t in source.typed.items())
             for p, f in zip(parts, failures, strict=True)
         ]
     )

@@ -121,3 +121,50 @@ def test_chinese_names_survive_gb18030(tmp_path: Path) -> None:
     run_editions(tmp_path / "raw", warehouse, [YEAR])
     names = read_table(warehouse, "SELECT DISTINCT province_name FROM village_metrics ORDER BY 1")
     assert ("浙江省",) in names
+
+
+def test_rules_judge_natively_typed_parquet(tmp_path: Path) -> None:
+    """Native types skip the format rules but not the value rules; other types become text."""
+    e = boundary_edition(YEAR)
+    folder = tmp_path / "raw" / str(YEAR)
+    write_csv(folder / "villages.csv", e.villages, VILLAGE_COLUMNS)
+    write_csv(folder / "shops.csv", e.shops, SHOP_COLUMNS)
+    shop_id = e.shops[0]["shop_id"]
+    write_parquet(
+        folder / "revenue-typed.parquet",
+        pl.DataFrame(
+            {
+                "shop_id": [shop_id] * 3,
+                "month": ["2019-07", "2019-08", "2019-09"],
+                "gmv_rmb": pl.Series(["1.50", "2.00", "3.00"]).str.to_decimal(scale=2),
+                "orders": pl.Series([1, -2, 3], dtype=pl.Int32),
+            }
+        ),
+    )
+    write_parquet(
+        folder / "revenue-float.parquet",
+        pl.DataFrame(
+            {
+                "shop_id": [shop_id] * 3,
+                "month": ["2019-10", "2019-11", "2019-12"],
+                "gmv_rmb": [0.1 + 0.2, 12.34, 5.0],  # floats: judged as their shortest text
+                "orders": [1.0, 2.0, 3.5],
+            }
+        ),
+    )
+    warehouse = tmp_path / "taobao.duckdb"
+    run_editions(tmp_path / "raw", warehouse, [YEAR])
+    rejected = read_table(
+        warehouse,
+        "SELECT file, row_number, reason FROM rejected_rows WHERE source = 'revenue' ORDER BY ALL",
+    )
+    assert rejected == [
+        (
+            "revenue-float.parquet",
+            1,
+            "gmv_rmb is not a decimal with at most 2 places; orders is not an integer",
+        ),
+        ("revenue-float.parquet", 2, "orders is not an integer"),
+        ("revenue-float.parquet", 3, "orders is not an integer"),
+        ("revenue-typed.parquet", 2, "orders is negative"),
+    ]
