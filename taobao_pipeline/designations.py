@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
+from taobao_pipeline.regions import region_sql
 from taobao_pipeline.rules import Rules, window
 
 VILLAGE_METRICS = """
@@ -106,9 +107,10 @@ WHERE (by_villages OR by_sales)
   AND NOT (is_subdistrict AND edition >= $subdistricts_excluded_from::INTEGER)
 """
 
-PROVINCE_SUMMARY = """
+PROVINCE_SUMMARY = f"""
 INSERT INTO province_summary BY NAME
 SELECT v.edition, v.province_code, mode(v.province_name) AS province_name,
+       {region_sql("v.province_code")} AS region,
        count(*) FILTER (v.is_taobao_village) AS taobao_villages,
        coalesce(any_value(t.towns), 0) AS taobao_towns,
        coalesce(sum(v.revenue_rmb) FILTER (v.is_taobao_village), 0)::DECIMAL(18,2)
@@ -125,10 +127,13 @@ GROUP BY v.edition, v.province_code
 HAVING sum(v.shops) > 0  -- provinces with any shop
 """
 
-NATIONAL_SUMMARY = """
+NATIONAL_SUMMARY = f"""
 INSERT INTO national_summary BY NAME
 SELECT $edition::INTEGER AS edition,
        count(*) FILTER (is_taobao_village) AS taobao_villages,
+       -- the shift inland: the share of Taobao villages outside the East
+       count(*) FILTER (is_taobao_village AND {region_sql("province_code")} <> 'East')
+           / nullif(count(*) FILTER (is_taobao_village), 0) AS share_outside_east,
        (SELECT count(*) FROM taobao_towns) AS taobao_towns,
        coalesce(sum(revenue_rmb) FILTER (is_taobao_village), 0)::DECIMAL(18,2) AS revenue_rmb,
        coalesce(sum(active_shops) FILTER (is_taobao_village), 0) AS active_shops,

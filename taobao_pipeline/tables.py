@@ -53,7 +53,7 @@ WAREHOUSE_TABLES: dict[str, str] = {
     """,
     "province_summary": f"""
         edition INTEGER NOT NULL, province_code VARCHAR NOT NULL, province_name VARCHAR,
-        taobao_villages BIGINT NOT NULL, taobao_towns BIGINT NOT NULL,
+        region VARCHAR, taobao_villages BIGINT NOT NULL, taobao_towns BIGINT NOT NULL,
         revenue_rmb {MONEY} NOT NULL, active_shops BIGINT NOT NULL,
         villages BIGINT NOT NULL, shops BIGINT NOT NULL,
         all_active_shops BIGINT NOT NULL, all_revenue_rmb {MONEY} NOT NULL
@@ -61,6 +61,7 @@ WAREHOUSE_TABLES: dict[str, str] = {
     "national_summary": f"""
         edition INTEGER NOT NULL, taobao_villages BIGINT NOT NULL, taobao_towns BIGINT NOT NULL,
         revenue_rmb {MONEY} NOT NULL, active_shops BIGINT NOT NULL, provinces BIGINT NOT NULL,
+        share_outside_east DOUBLE,
         villages BIGINT NOT NULL, shops BIGINT NOT NULL,
         all_active_shops BIGINT NOT NULL, all_revenue_rmb {MONEY} NOT NULL
     """,
@@ -85,11 +86,18 @@ COMPUTED_TABLES = (
 
 
 def create_statements(tables: dict[str, str], schema: str = "main") -> list[str]:
-    """``CREATE TABLE IF NOT EXISTS`` for each table in ``schema``."""
-    return [
+    """``CREATE TABLE IF NOT EXISTS`` for each table in ``schema``, then the columns a
+    file written by an older version lacks (``ADD COLUMN IF NOT EXISTS``)."""
+    creates = [
         f"CREATE TABLE IF NOT EXISTS {schema}.{name} ({columns})"
         for name, columns in tables.items()
     ]
+    additions = [
+        f"ALTER TABLE {schema}.{name} ADD COLUMN IF NOT EXISTS {column} {sql_type}"
+        for name in tables
+        for column, sql_type in columns_of(name)
+    ]
+    return creates + additions
 
 
 # What each column means, for the Dagster UI's column schema and the README.
@@ -125,6 +133,8 @@ COLUMN_DOCS: dict[str, str] = {
     "all_active_shops": "Active shops in all villages",
     "all_revenue_rmb": "Sales of all villages in RMB",
     "provinces": "Provinces with a Taobao village",
+    "region": "East, Central, West or Northeast (National Bureau of Statistics)",
+    "share_outside_east": "Share of Taobao villages in the Central, West and Northeast regions",
     "source": "Input: villages, shops or revenue",
     "file": "Input file name in the edition folder",
     "row_number": "Data row in the file, from 1 (header not counted)",

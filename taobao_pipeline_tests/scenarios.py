@@ -126,6 +126,8 @@ def boundary_edition(edition: int) -> Edition:
         e.add_village(code, 100)
     # a village with no shops at all, in another province
     e.villages.append(village("110101001201", 300))
+    # a Taobao village in the West (Sichuan)
+    e.add_village("510104101201", 100)
     return e
 
 
@@ -134,6 +136,7 @@ TAOBAO_VILLAGES = (
     {"330782101" + v for v in ("202", "204", "206", "208", "209", "212", "213", "216", "217")}
     | {"330782102201", "330782102202", "330782102203", "330782103201", "330782103202"}
     | {"330782050201", "330782050202", "330782050203"}
+    | {"510104101201"}
 )
 TOWNS = {
     2018: {"330782101", "330782102", "330782050"},

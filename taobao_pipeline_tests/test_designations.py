@@ -151,3 +151,16 @@ def test_money_is_decimal_18_2_everywhere(boundary_run: Path) -> None:
         "SELECT DISTINCT data_type FROM duckdb_columns() WHERE column_name LIKE '%revenue_rmb'",
     )
     assert types == [("DECIMAL(18,2)",)]
+
+
+def test_regions_and_the_share_outside_the_east(boundary_run: Path) -> None:
+    regions = read_table(
+        boundary_run,
+        "SELECT province_code, region, taobao_villages FROM province_summary "
+        "WHERE edition = 2020 ORDER BY 1",
+    )
+    assert regions == [("33", "East", len(TAOBAO_VILLAGES) - 1), ("51", "West", 1)]
+    share = read_table(
+        boundary_run, "SELECT share_outside_east FROM national_summary WHERE edition = 2020"
+    )
+    assert share == [(pytest.approx(1 / len(TAOBAO_VILLAGES)),)]

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -144,3 +145,14 @@ def test_open_reader_session_and_a_run_do_not_collide(raw: Path, tmp_path: Path)
     assert reader.returncode == 0
     assert first == second.strip()  # the open session keeps its snapshot
     assert read_table(warehouse, "SELECT count(DISTINCT edition) FROM village_metrics") == [(2,)]
+
+
+def test_a_warehouse_from_an_older_version_gains_new_columns(raw: Path, tmp_path: Path) -> None:
+    warehouse = tmp_path / "taobao.duckdb"
+    run_editions(raw, warehouse, [2019])
+    conn = duckdb.connect(str(warehouse))
+    conn.execute("ALTER TABLE province_summary DROP COLUMN region")
+    conn.close()
+    run_editions(raw, warehouse, [2020])
+    regions = read_table(warehouse, "SELECT DISTINCT edition, region FROM province_summary")
+    assert sorted(regions, key=str) == [(2019, None), (2020, "East"), (2020, "West")]
