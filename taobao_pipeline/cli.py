@@ -104,6 +104,18 @@ def cmd_import_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from taobao_pipeline.generator import generate
+
+    try:
+        summary = generate(Path(args.out), args.editions, scale=args.scale, seed=args.seed)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(summary)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="taobao-pipeline", description="Taobao village designations from raw extracts."
@@ -125,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.add_argument("--warehouse", default=warehouse_default)
     query.set_defaults(func=cmd_query)
+
+    gen = sub.add_parser("generate", help="write realistic national extracts (calibrated)")
+    gen.add_argument("--out", default=os.environ.get("TAOBAO_RAW_DIR", DEFAULT_RAW_DIR))
+    gen.add_argument("--editions", type=parse_editions, default=list(range(2009, 2023)))
+    gen.add_argument("--scale", type=float, default=1.0, help="1.0 reproduces the record")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.set_defaults(func=cmd_generate)
 
     imp = sub.add_parser("import-list", help="import a published Taobao village list")
     imp.add_argument("file", help="the list: .xlsx, .csv (UTF-8/GB18030) or UTF-16 .txt")

@@ -23,6 +23,7 @@ from taobao_pipeline.official_lists import (
     write_official_list,
     write_official_reconciliation,
 )
+from taobao_pipeline.reconciliation import write_reconciliation
 from taobao_pipeline.tables import INPUT_TABLES, WAREHOUSE_TABLES, create_statements
 
 # DuckDB 1.x clients (the CLI from PyPI, BI tools) must open the warehouse.
@@ -156,6 +157,7 @@ class Warehouse:
             """
         )
         reconcile_official_lists(conn)
+        write_reconciliation(conn)
         conn.execute("COMMIT")
         counts = {
             table: conn.execute(f"SELECT count(*) FROM wh.{table}").fetchall()[0][0]

@@ -1,6 +1,6 @@
 """A test edition in which each village sits on one boundary of the contract's rules.
 
-Every village's shops are active (open since 2018, one order in each of the last three
+Every village's shops are active (open two years before, one order in each of the last three
 months) unless the scenario says otherwise; the village's whole revenue is booked on
 its first shop in the first month of the window, so revenue is exactly what is asked.
 """
@@ -33,10 +33,12 @@ class Edition:
         self,
         shop_id: str,
         code: str,
-        opened_on: str = "2018-01-01",
+        opened_on: str | None = None,
         closed_on: str | None = None,
         last_orders: tuple[int, int, int] = (1, 1, 1),
     ) -> None:
+        """A shop, by default open for the two years before the edition."""
+        opened_on = opened_on or f"{self.edition - 2}-01-01"
         self.shops.append(shop(shop_id, code, opened_on, closed_on))
         for month, orders in zip(self.months[-3:], last_orders, strict=True):
             self.revenue.append(

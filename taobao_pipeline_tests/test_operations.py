@@ -24,7 +24,7 @@ from taobao_pipeline.tables import WAREHOUSE_TABLES
 from taobao_pipeline.warehouse import Warehouse
 from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.extracts import write_edition
-from taobao_pipeline_tests.scenarios import boundary_edition
+from taobao_pipeline_tests.scenarios import Edition, boundary_edition
 from taobao_pipeline_tests.test_rejections import rejected_run  # noqa: F401 (fixture)
 
 
@@ -84,7 +84,33 @@ def test_every_check_passes_on_good_data(raw: Path, tmp_path: Path) -> None:
     checks = evaluations(results)
     assert len(checks) == len([k for c in all_checks for k in c.check_keys])
     failed = {name for name, evs in checks.items() if not all(e.passed for e in evs)}
-    assert failed == set()
+    # the boundary scenarios are not the national record: that check warns, as it should
+    assert failed == {"national_summary:matches_published_record"}
+    [record] = checks["national_summary:matches_published_record"]
+    assert record.severity == dg.AssetCheckSeverity.WARN
+
+
+def _three_villages(tmp_path: Path, villages: int) -> Path:
+    e = Edition(2009)
+    for i in range(villages):
+        e.add_village(f"33078210120{i}", 100)
+    write_edition(tmp_path / "raw", 2009, e.villages, e.shops, e.revenue)
+    return tmp_path / "raw"
+
+
+@pytest.mark.parametrize("villages", [3, 2])
+def test_published_record_check_and_reconciliation(tmp_path: Path, villages: int) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    results = run_editions(_three_villages(tmp_path, villages), warehouse, [2009])
+    [check] = evaluations(results)["national_summary:matches_published_record"]
+    assert check.passed == (villages == 3), check.metadata  # 2009: 3 is the published figure
+    assert check.severity == dg.AssetCheckSeverity.WARN
+    rows = read_table(
+        warehouse,
+        "SELECT published, computed, difference, within_tolerance, interpolated "
+        "FROM reconciliation WHERE edition = 2009 AND measure = 'taobao_villages'",
+    )
+    assert rows == [(3, villages, villages - 3, villages == 3, False)]
 
 
 def test_rejected_share_fails_with_severity_but_publishes(rejected_run: Path) -> None:  # noqa: F811

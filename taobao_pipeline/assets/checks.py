@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import dagster as dg
 import duckdb
+import polars as pl
 
 from taobao_pipeline.assets.common import markdown_table
 from taobao_pipeline.assets.compute import national_summary, taobao_villages
@@ -17,6 +18,7 @@ from taobao_pipeline.assets.ingest import revenue, shops, villages
 from taobao_pipeline.assets.validate import load_audit
 from taobao_pipeline.designations import parameters
 from taobao_pipeline.partitions import editions
+from taobao_pipeline.reconciliation import reconcile
 from taobao_pipeline.resources import RulesResource, WarehouseResource
 
 
@@ -199,4 +201,34 @@ def national_equals_provinces(
     return dg.AssetCheckResult(
         passed=passed,
         metadata={"differences": markdown_table([{"edition": e, **f} for e, f in figures.items()])},
+    )
+
+
+@dg.asset_check(asset=national_summary, partitions_def=editions)
+def matches_published_record(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    """The edition's figures against the published record (counts exact, money and shops
+    within 1%); warns with the differences. Interpolated stand-ins are not judged."""
+    frames = []
+    for key in context.partition_keys:
+        with warehouse.warehouse.staging(int(key)) as conn:
+            frames.append(reconcile(conn).filter(~pl.col("interpolated")))
+    figures = pl.concat(frames)
+    off = figures.filter(~pl.col("within_tolerance"))
+    shown = off.select(
+        "edition",
+        "measure",
+        pl.col("published").cast(pl.String),
+        pl.col("computed").cast(pl.String),
+        "relative_difference",
+    )
+    return dg.AssetCheckResult(
+        passed=off.height == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "published_figures": figures.height,
+            "off_record": off.height,
+            "differences": markdown_table(shown.to_dicts()),
+        },
     )
