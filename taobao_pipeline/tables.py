@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+import duckdb
+
 MONEY = "DECIMAL(18,2)"
 
 # Accepted input rows of one edition (staging only: not published).
@@ -85,19 +87,24 @@ COMPUTED_TABLES = (
 )
 
 
-def create_statements(tables: dict[str, str], schema: str = "main") -> list[str]:
-    """``CREATE TABLE IF NOT EXISTS`` for each table in ``schema``, then the columns a
-    file written by an older version lacks (``ADD COLUMN IF NOT EXISTS``)."""
-    creates = [
-        f"CREATE TABLE IF NOT EXISTS {schema}.{name} ({columns})"
-        for name, columns in tables.items()
-    ]
-    additions = [
-        f"ALTER TABLE {schema}.{name} ADD COLUMN IF NOT EXISTS {column} {sql_type}"
-        for name in tables
-        for column, sql_type in columns_of(name)
-    ]
-    return creates + additions
+def ensure_tables(conn: duckdb.DuckDBPyConnection, tables: dict[str, str], catalog: str) -> None:
+    """Create the tables ``catalog`` lacks, and add the columns that a file written by an
+    older version lacks. One catalog query when nothing is missing: this runs on every
+    connection to a staging database."""
+    present: dict[str, set[str]] = {}
+    for table, column in conn.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = $c AND schema_name = 'main'",
+        {"c": catalog},
+    ).fetchall():
+        present.setdefault(table, set()).add(column)
+    for name, columns in tables.items():
+        if name not in present:
+            conn.execute(f'CREATE TABLE "{catalog}".main.{name} ({columns})')
+            continue
+        for column, sql_type in columns_of(name):
+            if column not in present[name]:
+                conn.execute(f'ALTER TABLE "{catalog}".main.{name} ADD COLUMN {column} {sql_type}')
 
 
 # What each column means, for the Dagster UI's column schema and the README.

@@ -24,7 +24,7 @@ from taobao_pipeline.official_lists import (
     write_official_reconciliation,
 )
 from taobao_pipeline.reconciliation import write_reconciliation
-from taobao_pipeline.tables import INPUT_TABLES, WAREHOUSE_TABLES, create_statements
+from taobao_pipeline.tables import INPUT_TABLES, WAREHOUSE_TABLES, ensure_tables
 
 # DuckDB 1.x clients (the CLI from PyPI, BI tools) must open the warehouse.
 STORAGE_VERSION = "v1.4.0"
@@ -52,6 +52,10 @@ def reconcile_official_lists(conn: duckdb.DuckDBPyConnection) -> None:
             write_official_reconciliation(conn)
 
 
+# staging databases this process has open, by path (see Warehouse.staging)
+_STAGING: dict[Path, duckdb.DuckDBPyConnection] = {}
+
+
 class Warehouse:
     """The published warehouse file and the staging databases beside it."""
 
@@ -64,15 +68,30 @@ class Warehouse:
 
     @contextlib.contextmanager
     def staging(self, edition: int) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection to ``edition``'s staging database (created if new)."""
-        self.staging_dir.mkdir(parents=True, exist_ok=True)
-        conn = duckdb.connect(str(self.staging_path(edition)))
+        """A read-write connection to ``edition``'s staging database (created if new).
+
+        The database stays open for the process (opening a file costs tens of
+        milliseconds, and a single-run backfill opens each edition dozens of times);
+        each caller gets its own cursor, so its transaction is its own.
+        """
+        path = self.staging_path(edition).resolve()
+        database = _STAGING.get(path)
+        if database is None:
+            self.staging_dir.mkdir(parents=True, exist_ok=True)
+            database = duckdb.connect(str(path))
+            catalog = database.execute("SELECT current_database()").fetchall()[0][0]
+            ensure_tables(database, INPUT_TABLES | WAREHOUSE_TABLES, catalog)
+            _STAGING[path] = database
+        cursor = database.cursor()
         try:
-            for statement in create_statements(INPUT_TABLES | WAREHOUSE_TABLES):
-                conn.execute(statement)
-            yield conn
+            yield cursor
         finally:
-            conn.close()
+            cursor.close()
+
+    def release_staging(self) -> None:
+        """Close this process's staging databases, so that they can be attached."""
+        for path in [p for p in _STAGING if p.parent == self.staging_dir.resolve()]:
+            _STAGING.pop(path).close()
 
     @contextlib.contextmanager
     def _publish_lock(self) -> Iterator[None]:
@@ -101,8 +120,7 @@ class Warehouse:
                 conn = duckdb.connect()
                 try:
                     conn.execute(f"ATTACH '{tmp}' AS wh{options}")
-                    for statement in create_statements(WAREHOUSE_TABLES, "wh"):
-                        conn.execute(statement)
+                    ensure_tables(conn, WAREHOUSE_TABLES, "wh")
                     yield conn
                     conn.execute("CHECKPOINT wh")
                     conn.execute("DETACH wh")
@@ -117,6 +135,7 @@ class Warehouse:
 
         Returns the warehouse's row count per table after publishing.
         """
+        self.release_staging()
         with self.update() as conn:
             return self._replace(conn, sorted(set(editions)))
 
