@@ -112,7 +112,22 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    print(summary)
+    planned = pl.DataFrame(
+        [
+            {
+                "edition": e,
+                "planned_villages": s.villages,
+                "planned_towns": s.towns,
+                "shops": s.shops,
+                "active_shops": s.active_shops,
+            }
+            for e, s in sorted(summary.editions.items())
+        ]
+    )
+    print(
+        f"wrote {args.out} (scale {summary.scale}, seed {summary.seed}) in {summary.seconds:.0f} s"
+    )
+    _print_frame(planned)
     return 0
 
 
