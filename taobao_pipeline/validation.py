@@ -127,6 +127,12 @@ def _judge_repeats(ok: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.D
     return pl.concat([single, kept.drop(helper)]), dropped.drop(helper)
 
 
+def _combine(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """Parts stacked; a column typed differently across parts is compared as text."""
+    mixed = {c for c in parts[0].columns if len({p.schema[c] for p in parts}) > 1 and c != FILE}
+    return pl.concat([p.with_columns(pl.col(c).cast(pl.String) for c in mixed) for p in parts])
+
+
 def _with_optional(part: pl.DataFrame, source: Source) -> pl.DataFrame:
     missing = [c for c in source.optional if c not in part.columns]
     return part.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in missing)
@@ -141,30 +147,24 @@ def validate(
     """
     names = list(files)
     parts = [_with_optional(p, source) for p in files.values()]
-    failures = [
-        _rule_failures(p.select(source.columns), schema).select(
-            (pl.col("index") + 1).alias(ROW), "reason"
-        )
-        for p in parts
-    ]
-    passed = pl.concat(
-        [
-            p.filter(~pl.col(ROW).is_in(f[ROW].implode()))
-            .select(*source.columns, FILE, ROW)
-            .with_columns(t.load(name, p.schema[name]) for name, t in source.typed.items())
-            for p, f in zip(parts, failures, strict=True)
-        ]
+    # the parts are one extract, judged at once: a reference check builds its lookup once
+    combined = _combine([p.select(*source.columns, FILE, ROW) for p in parts])
+    failed = _rule_failures(combined.select(source.columns), schema)
+    failures = pl.concat(
+        [combined.select(FILE, ROW)[failed["index"]], failed.select("reason")], how="horizontal"
+    )
+    passed = (
+        combined.with_row_index("_index")
+        .filter(~pl.col("_index").is_in(failed["index"].cast(pl.UInt32).implode()))
+        .drop("_index")
+        .with_columns(t.load(n, combined.schema[n]) for n, t in source.typed.items())
     )
     accepted, repeats = _judge_repeats(passed, source)
+    reasons = pl.concat([failures, repeats.select(FILE, ROW, pl.col("_reason").alias("reason"))])
     rejected, audit = [], []
-    for name, part, failed in zip(names, parts, failures, strict=True):
-        reasons = pl.concat(
-            [
-                failed,
-                repeats.filter(pl.col(FILE) == name).select(ROW, pl.col("_reason").alias("reason")),
-            ]
-        )
-        bad = part.filter(pl.col(ROW).is_in(reasons[ROW].implode())).join(reasons, on=ROW).sort(ROW)
+    for name, part in zip(names, parts, strict=True):
+        mine = reasons.filter(pl.col(FILE) == name).select(ROW, "reason")
+        bad = part.filter(pl.col(ROW).is_in(mine[ROW].implode())).join(mine, on=ROW).sort(ROW)
         rejected.append(_rejected(bad.drop("reason"), source.name, bad["reason"]))
         audit.append((name, part.height, bad.height))
     accepted_by_file = dict(accepted.group_by(FILE).len().iter_rows())
