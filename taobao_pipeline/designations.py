@@ -22,24 +22,29 @@ shop_sales AS (  -- every accepted revenue row counts, active shop or not, open 
     SELECT shop_id, sum(gmv_rmb) AS revenue_rmb
     FROM revenue GROUP BY shop_id
 ),
-shop_recent_orders AS (  -- orders over the last months, counting months the shop was open
-    SELECT s.shop_id,
-           count(*) AS months_open,
-           coalesce(sum(r.orders), 0) AS orders
+recent_orders AS (  -- orders in the last months, counting only months the shop was open
+    SELECT r.shop_id, sum(r.orders) AS orders
+    FROM revenue r
+    JOIN last_months m USING (month)
+    JOIN shops s USING (shop_id)
+    WHERE s.opened_on <= m.month_end
+    GROUP BY r.shop_id
+),
+shop_months AS (  -- how many of the last months the shop was open (by their last day)
+    SELECT s.*,
+           (SELECT count(*) FROM last_months m WHERE s.opened_on <= m.month_end) AS months_open
     FROM shops s
-    JOIN last_months m ON s.opened_on <= m.month_end
-    LEFT JOIN revenue r ON r.shop_id = s.shop_id AND r.month = m.month
-    GROUP BY s.shop_id
 ),
 shop_status AS (
     SELECT s.shop_id, s.village_code, coalesce(ss.revenue_rmb, 0) AS revenue_rmb,
            s.opened_on <= $cutoff_date::DATE - $min_days_open::INTEGER
            AND (s.closed_on IS NULL OR s.closed_on > $cutoff_date::DATE)
-           AND coalesce(o.orders >= $min_avg_orders::BIGINT * o.months_open, false)
+           AND s.months_open > 0
+           AND coalesce(o.orders, 0) >= $min_avg_orders::BIGINT * s.months_open
                AS is_active
-    FROM shops s
+    FROM shop_months s
     LEFT JOIN shop_sales ss USING (shop_id)
-    LEFT JOIN shop_recent_orders o USING (shop_id)
+    LEFT JOIN recent_orders o USING (shop_id)
 ),
 village_shops AS (
     SELECT village_code,

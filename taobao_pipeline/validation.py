@@ -98,23 +98,20 @@ def _judge_repeats(ok: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.D
     suspect = _suspects(ok, key)
     if suspect is None:
         return ok, ok.clear().with_columns(pl.lit(None, pl.Utf8).alias("_reason"))
-    ok = ok.with_columns(
-        pl.when(suspect)
-        .then(pl.struct(key).is_duplicated().over(suspect))
-        .otherwise(False)
-        .alias("_repeated")
-    )
-    single = ok.filter(~pl.col("_repeated")).drop("_repeated")
-    repeats = ok.filter(pl.col("_repeated")).with_columns(
-        pl.struct(values).n_unique().over(key).alias("_versions"),
-        pl.struct(FILE, ROW).rank("ordinal").over(key).alias("_nth"),
-        pl.format("{} row {}", pl.col(FILE).first(), pl.col(ROW).first())
-        .over(key, order_by=[FILE, ROW])
-        .alias("_first"),
+    repeats = (
+        ok.with_row_index("_index")
+        .filter(suspect)
+        .filter(pl.struct(key).is_duplicated())
+        .with_columns(
+            pl.struct(values).n_unique().over(key).alias("_versions"),
+            pl.struct(FILE, ROW).rank("ordinal").over(key).alias("_nth"),
+            pl.format("{} row {}", pl.col(FILE).first(), pl.col(ROW).first())
+            .over(key, order_by=[FILE, ROW])
+            .alias("_first"),
+        )
     )
     key_text = " ".join(key)
     conflict = repeats["_versions"] > 1
-    kept = repeats.filter(~conflict & (pl.col("_nth") == 1))
     reason = (
         pl.when(pl.col("_versions") > 1)
         .then(pl.lit(f"conflicting repeat: {key_text} repeated with different values"))
@@ -123,8 +120,10 @@ def _judge_repeats(ok: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.D
         )
     )
     dropped = repeats.filter(conflict | (pl.col("_nth") > 1)).with_columns(reason.alias("_reason"))
-    helper = ["_repeated", "_versions", "_nth", "_first"]
-    return pl.concat([single, kept.drop(helper)]), dropped.drop(helper)
+    # one copy of the rows, however many repeats: drop by position
+    keep = ~pl.int_range(ok.height, dtype=pl.UInt32).is_in(dropped["_index"].implode())
+    accepted = ok.filter(keep) if dropped.height else ok
+    return accepted, dropped.drop("_index", "_versions", "_nth", "_first")
 
 
 def _combine(parts: list[pl.DataFrame]) -> pl.DataFrame:
