@@ -35,3 +35,12 @@ def boundary_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     warehouse = root / "warehouse" / "taobao.duckdb"
     run_editions(raw, warehouse, [2018, 2019, 2020])
     return warehouse
+
+
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    """Editions 2019 and 2020 of the boundary scenarios, as plain CSV."""
+    for year in (2019, 2020):
+        e = boundary_edition(year)
+        write_edition(tmp_path / "raw", year, e.villages, e.shops, e.revenue)
+    return tmp_path / "raw"

@@ -10,18 +10,11 @@ from pathlib import Path
 
 import polars as pl
 
-VILLAGE_COLUMNS = (
-    "village_code",
-    "village_name",
-    "township_name",
-    "county_name",
-    "prefecture_name",
-    "province_name",
-    "urban_rural_code",
-    "households",
-)
-SHOP_COLUMNS = ("shop_id", "village_code", "platform", "opened_on", "closed_on", "main_category")
-REVENUE_COLUMNS = ("shop_id", "month", "gmv_rmb", "orders")
+from taobao_pipeline.schemas import REVENUE, SHOPS, VILLAGES
+
+VILLAGE_COLUMNS = VILLAGES.columns
+SHOP_COLUMNS = SHOPS.columns
+REVENUE_COLUMNS = REVENUE.columns
 
 
 def write_csv(

@@ -24,25 +24,12 @@ from taobao_pipeline.generator import PUBLISHED, generate
 from taobao_pipeline.generator.core import GenerationSummary
 from taobao_pipeline.generator.published import FIGURES, PROVINCES
 from taobao_pipeline.generator.targets import edition_targets
+from taobao_pipeline.schemas import PLATFORMS, SOURCES
 
 EDITIONS = [2009, 2013, 2016, 2019, 2020, 2022]
 SCALE = 0.02
 
-REQUIRED = {
-    "villages": [
-        "village_code",
-        "village_name",
-        "township_name",
-        "county_name",
-        "prefecture_name",
-        "province_name",
-        "urban_rural_code",
-        "households",
-    ],
-    "shops": ["shop_id", "village_code", "platform", "opened_on", "closed_on", "main_category"],
-    "revenue": ["shop_id", "month", "gmv_rmb", "orders"],
-}
-PLATFORMS = ("taobao", "tmall", "1688", "xianyu", "aliexpress", "fliggy", "hema")
+REQUIRED = {name: list(source.columns) for name, source in SOURCES.items()}
 URBAN_RURAL = ("111", "112", "121", "122", "123", "210", "220")
 
 

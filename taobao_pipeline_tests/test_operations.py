@@ -24,16 +24,8 @@ from taobao_pipeline.tables import WAREHOUSE_TABLES
 from taobao_pipeline.warehouse import Warehouse
 from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.extracts import write_edition
-from taobao_pipeline_tests.scenarios import Edition, boundary_edition
+from taobao_pipeline_tests.scenarios import Edition
 from taobao_pipeline_tests.test_rejections import rejected_run  # noqa: F401 (fixture)
-
-
-@pytest.fixture
-def raw(tmp_path: Path) -> Path:
-    for year in (2019, 2020):
-        e = boundary_edition(year)
-        write_edition(tmp_path / "raw", year, e.villages, e.shops, e.revenue)
-    return tmp_path / "raw"
 
 
 def evaluations(results: list[dg.ExecuteInProcessResult]) -> dict[str, list]:

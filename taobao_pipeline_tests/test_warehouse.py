@@ -16,20 +16,10 @@ import pytest
 from taobao_pipeline.runner import RunFailed, run_editions
 from taobao_pipeline.tables import WAREHOUSE_TABLES
 from taobao_pipeline_tests.conftest import read_table
-from taobao_pipeline_tests.extracts import write_edition
-from taobao_pipeline_tests.scenarios import boundary_edition
 
 
 def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
     return {t: read_table(warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in WAREHOUSE_TABLES}
-
-
-@pytest.fixture
-def raw(tmp_path: Path) -> Path:
-    for year in (2019, 2020):
-        e = boundary_edition(year)
-        write_edition(tmp_path / "raw", year, e.villages, e.shops, e.revenue)
-    return tmp_path / "raw"
 
 
 def test_reloading_an_edition_twice_gives_identical_tables(raw: Path, tmp_path: Path) -> None:

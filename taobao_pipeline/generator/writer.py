@@ -20,20 +20,14 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from taobao_pipeline.schemas import REVENUE, SHOPS, VILLAGES
+
 from .rng import Stream
 
-VILLAGE_COLUMNS = (
-    "village_code",
-    "village_name",
-    "township_name",
-    "county_name",
-    "prefecture_name",
-    "province_name",
-    "urban_rural_code",
-    "households",
-)
-SHOP_COLUMNS = ("shop_id", "village_code", "platform", "opened_on", "closed_on", "main_category")
-SALES_COLUMNS = ("shop_id", "month", "gmv_rmb", "orders")
+# the contract's columns, as the pipeline states them
+VILLAGE_COLUMNS = VILLAGES.columns
+SHOP_COLUMNS = SHOPS.columns
+SALES_COLUMNS = REVENUE.columns
 
 
 @dataclass(frozen=True)
