@@ -68,9 +68,10 @@ def source_files(edition_dir: Path, source: Source) -> list[Path]:
     return sorted(found)
 
 
-def _decodes(path: Path, encoding: str) -> bool:
-    """Whether the whole file decodes in ``encoding`` (streamed: files may be large)."""
-    decoder = codecs.getincrementaldecoder(encoding)()
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file is UTF-8 (streamed: files may be large). polars alone
+    would not say: it does not check every byte (a header, for one)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
@@ -85,25 +86,25 @@ def _decodes(path: Path, encoding: str) -> bool:
 def _read_csv(path: Path) -> pl.DataFrame:
     """A CSV (UTF-8 with or without BOM, or GB18030/GBK; optionally gzipped) as text."""
     try:
-        if _decodes(path, "utf-8"):
+        if _is_utf8(path):
             return pl.read_csv(path, infer_schema=False, encoding="utf8")
-        if not _decodes(path, "gb18030"):
-            raise ExtractError(path, "cannot be decoded as UTF-8 or GB18030")
-        # polars reads only UTF-8: transcode to a temporary file, streaming
-        opener = gzip.open if path.name.endswith(".gz") else open
-        with (
-            opener(path, "rb") as raw,
-            tempfile.NamedTemporaryFile(suffix=".csv") as tmp,
-        ):
+        return _read_gb18030(path)
+    except (pl.exceptions.PolarsError, OSError, EOFError) as e:
+        raise ExtractError(path, f"unreadable CSV: {e}") from e
+
+
+def _read_gb18030(path: Path) -> pl.DataFrame:
+    """polars reads only UTF-8: transcode to a temporary file, streaming."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as raw, tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
+        try:
             reader = codecs.getreader("gb18030")(raw)
             writer = codecs.getwriter("utf-8")(tmp)
             shutil.copyfileobj(reader, writer, 1 << 22)
             writer.flush()
-            return pl.read_csv(tmp.name, infer_schema=False, encoding="utf8")
-    except ExtractError:
-        raise
-    except (pl.exceptions.PolarsError, OSError, EOFError) as e:
-        raise ExtractError(path, f"unreadable CSV: {e}") from e
+        except UnicodeDecodeError:
+            raise ExtractError(path, "cannot be decoded as UTF-8 or GB18030") from None
+        return pl.read_csv(tmp.name, infer_schema=False, encoding="utf8")
 
 
 def _as_text(column: pl.Series) -> pl.Series:
