@@ -1,0 +1,101 @@
+"""Where the pipeline's time goes: its library pieces timed directly, without Dagster.
+
+For each edition, the three sources are ingested (``taobao_pipeline.ingest.ingest``, split
+into reading the files, validating them and staging the result), the five tables computed
+(``taobao_pipeline.designations.compute``); then all editions are published
+(``Warehouse.publish``). The Dagster run does the same work plus its own bookkeeping,
+metadata and asset checks.
+
+    python -m benchmarks.profile RAW_DIR WORK_DIR [--editions 2009-2022]
+
+prints a JSON object: stage -> seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from benchmarks import parse_editions
+
+_start = time.perf_counter()
+import taobao_pipeline.ingest as ingest_module  # noqa: E402  (the import is timed)
+from taobao_pipeline.designations import compute  # noqa: E402
+from taobao_pipeline.rules import Rules  # noqa: E402
+from taobao_pipeline.tables import COMPUTED_TABLES  # noqa: E402
+from taobao_pipeline.warehouse import SOURCES, Warehouse  # noqa: E402
+
+IMPORT_SECONDS = time.perf_counter() - _start
+
+
+class Timings:
+    """Seconds accumulated per stage, in the order stages were first seen."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def time(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - start
+
+    def wrap(self, stage: Callable[[], str], func: Callable[..., Any]) -> Callable[..., Any]:
+        """``func`` with its calls timed under the stage name ``stage()`` gives at call time."""
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            with self.time(stage()):
+                return func(*args, **kwargs)
+
+        return timed
+
+
+def profile(raw: Path, work: Path, editions: list[int]) -> dict[str, float]:
+    """Run the pipeline's pieces over ``editions`` into ``work``; seconds per stage."""
+    timings = Timings()
+    timings.seconds["import taobao_pipeline"] = IMPORT_SECONDS
+    current = {"source": ""}
+    # instrument the two calls inside ingest(): the rest of it is staging into DuckDB
+    ingest_module.read_extract = timings.wrap(
+        lambda: f"ingest {current['source']}: read files", ingest_module.read_extract
+    )
+    ingest_module.validate = timings.wrap(
+        lambda: f"ingest {current['source']}: validate (pandera)", ingest_module.validate
+    )
+    rules = Rules()
+    warehouse = Warehouse(work / "wh.duckdb")
+    for edition in editions:
+        with warehouse.staging(edition) as conn:
+            for source in SOURCES:
+                current["source"] = source
+                with timings.time(f"ingest {source}: total"):
+                    ingest_module.ingest(conn, raw, edition, source, rules)
+            for table in COMPUTED_TABLES:
+                with timings.time(f"compute {table}"):
+                    conn.execute("BEGIN")
+                    compute(conn, table, edition, rules)
+                    conn.execute("COMMIT")
+    with timings.time("publish (all editions)"):
+        warehouse.publish(editions)
+    return dict(timings.seconds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("raw", type=Path)
+    parser.add_argument("work", type=Path)
+    parser.add_argument("--editions", type=parse_editions, default=list(range(2009, 2023)))
+    args = parser.parse_args()
+    print(json.dumps(profile(args.raw, args.work, args.editions)))
+
+
+if __name__ == "__main__":
+    main()
