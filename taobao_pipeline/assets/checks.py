@@ -7,6 +7,7 @@ before anything reaches the warehouse analysts query.
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 import dagster as dg
 import duckdb
@@ -21,6 +22,8 @@ from taobao_pipeline.partitions import editions
 from taobao_pipeline.reconciliation import reconcile
 from taobao_pipeline.resources import RulesResource, WarehouseResource
 
+T = TypeVar("T")
+
 
 class QualityResource(dg.ConfigurableResource):
     """Tolerated share of rejected rows per source: above ``warn`` the check fails with
@@ -34,8 +37,9 @@ class QualityResource(dg.ConfigurableResource):
 def _per_edition(
     context: dg.AssetCheckExecutionContext,
     warehouse: WarehouseResource,
-    measure: Callable[[duckdb.DuckDBPyConnection, int], dict[str, object]],
-) -> dict[int, dict[str, object]]:
+    measure: Callable[[duckdb.DuckDBPyConnection, int], T],
+) -> dict[int, T]:
+    """``measure`` of each edition of the run, on its staging database."""
     out = {}
     for key in context.partition_keys:
         with warehouse.warehouse.staging(int(key)) as conn:
@@ -210,11 +214,8 @@ def matches_published_record(
 ) -> dg.AssetCheckResult:
     """The edition's figures against the published record (counts exact, money and shops
     within 1%); warns with the differences. Interpolated stand-ins are not judged."""
-    frames = []
-    for key in context.partition_keys:
-        with warehouse.warehouse.staging(int(key)) as conn:
-            frames.append(reconcile(conn).filter(~pl.col("interpolated")))
-    figures = pl.concat(frames)
+    frames = _per_edition(context, warehouse, lambda conn, _: reconcile(conn))
+    figures = pl.concat(frames.values()).filter(~pl.col("interpolated"))
     off = figures.filter(~pl.col("within_tolerance"))
     shown = off.select(
         "edition",
