@@ -206,8 +206,8 @@ def explain(work: Path, diff: set[tuple[int, str]]) -> dict[tuple[int, str], dic
     conn.execute(f"ATTACH '{wh / 'wh.duckdb'}' AS wh (READ_ONLY)")
     selects = []
     for edition in sorted({e for e, _ in diff}):
-        conn.execute(f"ATTACH '{wh / 'staging' / f'{edition}.duckdb'}' AS s{edition} (READ_ONLY)")
-        selects.append(f"SELECT {edition} AS edition, shop_id, village_code FROM s{edition}.shops")
+        shops = wh / "staging" / str(edition) / "shops.parquet"
+        selects.append(f"SELECT {edition} AS edition, shop_id, village_code FROM '{shops}'")
     values = ", ".join(f"({e}, '{c}')" for e, c in sorted(diff))
     sql = EXPLAIN.format(values=values, accepted_shops=" UNION ALL ".join(selects))
     found: dict[tuple[int, str], dict[str, int]] = {}
@@ -601,7 +601,7 @@ def where_time_goes(r: ScaleResult, prof: dict[str, float]) -> list[str]:
             "(`benchmarks/profile.py`: `ingest` per source split into reading the files, "
             "Pandera validation and staging, `designations.compute` per table, "
             "`Warehouse.publish`; no Dagster, no asset checks, no metadata, one staging "
-            f"connection per edition): {total:.1f} s in all"
+            f"folder per edition): {total:.1f} s in all"
             + (f", against {p.runs[-1].seconds:.1f} s for the CLI run above." if p else "."),
             "",
             "| stage | seconds | share |",
@@ -612,7 +612,7 @@ def where_time_goes(r: ScaleResult, prof: dict[str, float]) -> list[str]:
                 source = stage.removesuffix(": total")
                 read = prof.get(f"{source}: read files", 0.0)
                 validate = prof.get(f"{source}: validate (pandera)", 0.0)
-                stage, seconds = f"{source}: staging in DuckDB", seconds - read - validate
+                stage, seconds = f"{source}: repeats and staging", seconds - read - validate
             lines.append(f"| {stage} | {seconds:.1f} | {seconds / total:.0%} |")
         lines.append(f"| *total* | {total:.1f} | 100% |")
     return lines

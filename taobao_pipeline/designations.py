@@ -1,4 +1,4 @@
-"""The contract's computations for one edition, in DuckDB SQL over its staging tables.
+"""The contract's computations for one edition, in DuckDB SQL over its staged tables.
 
 Each statement reads like the rule it implements; thresholds arrive as parameters
 (``rules.Rules``) so that they can differ by edition. Money stays DECIMAL throughout.
@@ -6,30 +6,39 @@ Each statement reads like the rule it implements; thresholds arrive as parameter
 
 from __future__ import annotations
 
-import duckdb
-
 from taobao_pipeline.regions import region_sql
 from taobao_pipeline.rules import Rules, window
+from taobao_pipeline.staging import Staging
 
-VILLAGE_METRICS = """
-INSERT INTO village_metrics BY NAME
-WITH
-last_months AS (  -- the last months of the window, with their last day
+# the last months of the window, with their last day
+LAST_MONTHS = """
+last_months AS (
     SELECT month, last_day(strptime(month || '-01', '%Y-%m-%d')::DATE) AS month_end
     FROM unnest($last_months::VARCHAR[]) AS t(month)
-),
-shop_sales AS (  -- every accepted revenue row counts, active shop or not, open or closed
-    SELECT shop_id, sum(gmv_rmb) AS revenue_rmb
-    FROM revenue GROUP BY shop_id
+)"""
+
+# Staged by the revenue ingest, over its accepted rows: what the metrics need of them.
+SHOP_SALES = f"""
+WITH {LAST_MONTHS},
+shop_totals AS (  -- every accepted revenue row counts, active shop or not, open or closed
+    SELECT shop_id, count(*) AS sales_rows, sum(gmv_rmb) AS revenue_rmb
+    FROM accepted_revenue GROUP BY shop_id
 ),
 recent_orders AS (  -- orders in the last months, counting only months the shop was open
-    SELECT r.shop_id, sum(r.orders) AS orders
-    FROM revenue r
+    SELECT r.shop_id, sum(r.orders) AS recent_orders
+    FROM accepted_revenue r
     JOIN last_months m USING (month)
     JOIN shops s USING (shop_id)
     WHERE s.opened_on <= m.month_end
     GROUP BY r.shop_id
-),
+)
+SELECT $edition AS edition, shop_id, sales_rows, revenue_rmb,
+       coalesce(recent_orders, 0) AS recent_orders
+FROM shop_totals LEFT JOIN recent_orders USING (shop_id)
+"""
+
+VILLAGE_METRICS = f"""
+WITH {LAST_MONTHS},
 shop_months AS (  -- how many of the last months the shop was open (by their last day)
     SELECT s.*,
            (SELECT count(*) FROM last_months m WHERE s.opened_on <= m.month_end) AS months_open
@@ -40,11 +49,10 @@ shop_status AS (
            s.opened_on <= $cutoff_date::DATE - $min_days_open::INTEGER
            AND (s.closed_on IS NULL OR s.closed_on > $cutoff_date::DATE)
            AND s.months_open > 0
-           AND coalesce(o.orders, 0) >= $min_avg_orders::BIGINT * s.months_open
+           AND coalesce(ss.recent_orders, 0) >= $min_avg_orders::BIGINT * s.months_open
                AS is_active
     FROM shop_months s
     LEFT JOIN shop_sales ss USING (shop_id)
-    LEFT JOIN recent_orders o USING (shop_id)
 ),
 village_shops AS (
     SELECT village_code,
@@ -81,13 +89,11 @@ FROM metrics
 """
 
 TAOBAO_VILLAGES = """
-INSERT INTO taobao_villages BY NAME
 SELECT *, NULL::INTEGER AS first_edition  -- set on publishing, across all editions
 FROM village_metrics WHERE is_taobao_village
 """
 
 TAOBAO_TOWNS = """
-INSERT INTO taobao_towns BY NAME
 WITH townships AS (  -- sums over every village-level unit of the township
     SELECT edition, township_code,
            mode(township_name) AS township_name,
@@ -113,7 +119,6 @@ WHERE (by_villages OR by_sales)
 """
 
 PROVINCE_SUMMARY = f"""
-INSERT INTO province_summary BY NAME
 SELECT v.edition, v.province_code, mode(v.province_name) AS province_name,
        {region_sql("v.province_code")} AS region,
        count(*) FILTER (v.is_taobao_village) AS taobao_villages,
@@ -133,7 +138,6 @@ HAVING sum(v.shops) > 0  -- provinces with any shop
 """
 
 NATIONAL_SUMMARY = f"""
-INSERT INTO national_summary BY NAME
 SELECT $edition::INTEGER AS edition,
        count(*) FILTER (is_taobao_village) AS taobao_villages,
        -- the shift inland: the share of Taobao villages outside the East
@@ -183,11 +187,12 @@ def parameters(edition: int, rules: Rules) -> dict[str, object]:
     }
 
 
-def compute(conn: duckdb.DuckDBPyConnection, table: str, edition: int, rules: Rules) -> int:
-    """Replace ``table`` in an edition's staging database with its computation; rows written."""
+def used(sql: str, params: dict[str, object]) -> dict[str, object]:
+    """The parameters ``sql`` refers to (DuckDB refuses unused ones)."""
+    return {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def compute(stg: Staging, table: str, edition: int, rules: Rules) -> int:
+    """Replace ``table`` in an edition's staging with its computation; rows written."""
     sql = STATEMENTS[table]
-    params = parameters(edition, rules)
-    used = {k: v for k, v in params.items() if f"${k}" in sql}
-    conn.execute(f"DELETE FROM {table}")
-    conn.execute(sql, used).fetchall()
-    return conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    return stg.write(table, sql, used(sql, parameters(edition, rules)))

@@ -8,61 +8,61 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pandera.polars as pa
 
+from taobao_pipeline.designations import SHOP_SALES, parameters
 from taobao_pipeline.extracts import read_extract, source_files
 from taobao_pipeline.rules import Rules, window
 from taobao_pipeline.schemas import SOURCES, revenue_schema, shop_schema, village_schema
+from taobao_pipeline.staging import Staging
 from taobao_pipeline.tables import COMPUTED_TABLES
 from taobao_pipeline.validation import Validated, validate
 from taobao_pipeline.warehouse import SOURCES as ORDER
 
+# the staged table of each source, and the query that stages its accepted rows
+STAGED_AS = {
+    "villages": ("villages", "SELECT $edition AS edition, * FROM accepted_villages"),
+    "shops": ("shops", "SELECT $edition AS edition, * FROM accepted_shops"),
+    "revenue": ("shop_sales", SHOP_SALES),
+}
 
-def _schema(
-    conn: duckdb.DuckDBPyConnection, source: str, edition: int, rules: Rules
-) -> pa.DataFrameSchema:
+
+def _schema(stg: Staging, source: str, edition: int, rules: Rules) -> pa.DataFrameSchema:
     if source == "villages":
         return village_schema()
     if source == "shops":
-        return shop_schema(conn.sql("SELECT village_code FROM villages").pl().to_series())
+        return shop_schema(stg.conn.sql("SELECT village_code FROM villages").pl().to_series())
     return revenue_schema(
-        window(edition, rules).months, conn.sql("SELECT shop_id FROM shops").pl().to_series()
+        window(edition, rules).months, stg.conn.sql("SELECT shop_id FROM shops").pl().to_series()
     )
 
 
-def ingest(
-    conn: duckdb.DuckDBPyConnection, raw_dir: Path, edition: int, source: str, rules: Rules
-) -> Validated:
-    """Validate ``source``'s files of ``edition`` and stage them in ``conn`` (its staging db).
+def ingest(stg: Staging, raw_dir: Path, edition: int, source: str, rules: Rules) -> Validated:
+    """Validate ``source``'s files of ``edition`` and stage them in ``stg``.
 
     Every file is read before anything is written, so a file-level problem
-    (``ExtractError``) leaves the staging database as it was.
+    (``ExtractError``) leaves the staging folder as it was.
     """
     spec = SOURCES[source]
     files = {p.name: read_extract(p, spec) for p in source_files(raw_dir / str(edition), spec)}
-    result = validate(files, spec, _schema(conn, source, edition, rules))
-    stale = ORDER[ORDER.index(source) :]
-    conn.register("accepted", result.accepted.to_arrow())
-    conn.register("rejected", result.rejected.to_arrow())
-    conn.register("audit", result.audit.to_arrow())
-    conn.execute("BEGIN")
-    for table in (*stale, *COMPUTED_TABLES):
-        conn.execute(f"DELETE FROM {table}")
-    for table in ("rejected_rows", "load_audit"):
-        conn.execute(f"DELETE FROM {table} WHERE list_contains($s, source)", {"s": list(stale)})
-    conn.execute(
-        f"INSERT INTO {source} BY NAME SELECT $e AS edition, * FROM accepted", {"e": edition}
-    )
-    conn.execute(
-        "INSERT INTO rejected_rows BY NAME SELECT $e AS edition, * FROM rejected", {"e": edition}
-    )
-    conn.execute(
-        "INSERT INTO load_audit BY NAME SELECT $e AS edition, * FROM audit", {"e": edition}
-    )
-    conn.execute("COMMIT")
-    for name in ("accepted", "rejected", "audit"):
-        conn.unregister(name)
+    result = validate(files, spec, _schema(stg, source, edition, rules))
+    later = ORDER[ORDER.index(source) + 1 :]
+    stg.remove([STAGED_AS[s][0] for s in later] + list(COMPUTED_TABLES))
+    for s in later:
+        stg.remove(["rejected_rows", "load_audit"], source=s)
+    # the audit goes last: a source with an audit part is staged whole
+    stg.remove(["load_audit"], source=source)
+    stg.conn.register(f"accepted_{source}", result.accepted.to_arrow())
+    stg.conn.register("rejected", result.rejected.to_arrow())
+    stg.conn.register("audit", result.audit.to_arrow())
+    table, query = STAGED_AS[source]
+    params = {"edition": edition} | (parameters(edition, rules) if source == "revenue" else {})
+    stg.write(table, query, {k: v for k, v in params.items() if f"${k}" in query})
+    edition_only = {"edition": edition}
+    stg.write("rejected_rows", "SELECT $edition AS edition, * FROM rejected", edition_only, source)
+    stg.write("load_audit", "SELECT $edition AS edition, * FROM audit", edition_only, source)
+    for name in (f"accepted_{source}", "rejected", "audit"):
+        stg.conn.unregister(name)
     return result
 
 

@@ -12,7 +12,7 @@ import duckdb
 
 MONEY = "DECIMAL(18,2)"
 
-# Accepted input rows of one edition (staging only: not published).
+# Accepted input of one edition (staging only: not published).
 INPUT_TABLES: dict[str, str] = {
     "villages": """
         edition INTEGER NOT NULL, village_code VARCHAR NOT NULL, village_name VARCHAR NOT NULL,
@@ -24,9 +24,10 @@ INPUT_TABLES: dict[str, str] = {
         platform VARCHAR NOT NULL, opened_on DATE NOT NULL, closed_on DATE,
         main_category VARCHAR
     """,
-    "revenue": f"""
-        edition INTEGER NOT NULL, shop_id VARCHAR NOT NULL, month VARCHAR NOT NULL,
-        gmv_rmb {MONEY} NOT NULL, orders BIGINT NOT NULL
+    # revenue rows are staged summed per shop: the computations need no more of them
+    "shop_sales": f"""
+        edition INTEGER NOT NULL, shop_id VARCHAR NOT NULL, sales_rows BIGINT NOT NULL,
+        revenue_rmb {MONEY} NOT NULL, recent_orders BIGINT NOT NULL
     """,
 }
 
@@ -158,6 +159,8 @@ COLUMN_DOCS: dict[str, str] = {
     "month": "Sales month, YYYY-MM",
     "gmv_rmb": "Sales of the month in RMB, exact; negative for net refunds",
     "orders": "Orders in the month",
+    "sales_rows": "Accepted revenue rows (shop-months) of the shop",
+    "recent_orders": "Orders in the last months of the window in which the shop was open",
 }
 
 

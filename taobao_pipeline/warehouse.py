@@ -1,7 +1,7 @@
-"""The warehouse file and each edition's staging database.
+"""The warehouse file and each edition's staging folder.
 
 Runs never write the file analysts read. Each edition is built in its own staging
-database; publishing copies the warehouse, replaces the editions' rows in one
+folder (``staging``); publishing copies the warehouse, replaces the editions' rows in one
 transaction, and renames the copy over the warehouse. So a failed load leaves the
 warehouse as it was, an analyst's open read-only session keeps its snapshot (the
 old file stays alive until closed), and a run never waits for a reader's lock.
@@ -24,7 +24,8 @@ from taobao_pipeline.official_lists import (
     write_official_reconciliation,
 )
 from taobao_pipeline.reconciliation import write_reconciliation
-from taobao_pipeline.tables import INPUT_TABLES, WAREHOUSE_TABLES, ensure_tables
+from taobao_pipeline.staging import Staging
+from taobao_pipeline.tables import WAREHOUSE_TABLES, ensure_tables
 
 # DuckDB 1.x clients (the CLI from PyPI, BI tools) must open the warehouse.
 STORAGE_VERSION = "v1.4.0"
@@ -52,46 +53,24 @@ def reconcile_official_lists(conn: duckdb.DuckDBPyConnection) -> None:
             write_official_reconciliation(conn)
 
 
-# staging databases this process has open, by path (see Warehouse.staging)
-_STAGING: dict[Path, duckdb.DuckDBPyConnection] = {}
-
-
 class Warehouse:
-    """The published warehouse file and the staging databases beside it."""
+    """The published warehouse file and the editions' staging folders beside it."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.staging_dir = self.path.parent / "staging"
 
     def staging_path(self, edition: int) -> Path:
-        return self.staging_dir / f"{edition}.duckdb"
+        return self.staging_dir / str(edition)
 
     @contextlib.contextmanager
-    def staging(self, edition: int) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection to ``edition``'s staging database (created if new).
-
-        The database stays open for the process (opening a file costs tens of
-        milliseconds, and a single-run backfill opens each edition dozens of times);
-        each caller gets its own cursor, so its transaction is its own.
-        """
-        path = self.staging_path(edition).resolve()
-        database = _STAGING.get(path)
-        if database is None:
-            self.staging_dir.mkdir(parents=True, exist_ok=True)
-            database = duckdb.connect(str(path))
-            catalog = database.execute("SELECT current_database()").fetchall()[0][0]
-            ensure_tables(database, INPUT_TABLES | WAREHOUSE_TABLES, catalog)
-            _STAGING[path] = database
-        cursor = database.cursor()
+    def staging(self, edition: int) -> Iterator[Staging]:
+        """``edition``'s staged tables (see ``staging.Staging``)."""
+        staged = Staging(self.staging_path(edition), edition)
         try:
-            yield cursor
+            yield staged
         finally:
-            cursor.close()
-
-    def release_staging(self) -> None:
-        """Close this process's staging databases, so that they can be attached."""
-        for path in [p for p in _STAGING if p.parent == self.staging_dir.resolve()]:
-            _STAGING.pop(path).close()
+            staged.close()
 
     @contextlib.contextmanager
     def _publish_lock(self) -> Iterator[None]:
@@ -135,7 +114,6 @@ class Warehouse:
 
         Returns the warehouse's row count per table after publishing.
         """
-        self.release_staging()
         with self.update() as conn:
             return self._replace(conn, sorted(set(editions)))
 
@@ -154,18 +132,19 @@ class Warehouse:
             }
 
     def _replace(self, conn: duckdb.DuckDBPyConnection, editions: list[int]) -> dict[str, int]:
+        staged = {}
         for edition in editions:
-            path = self.staging_path(edition)
-            if not path.exists():
-                raise FileNotFoundError(f"edition {edition} has not been staged: {path} is missing")
-            conn.execute(f"ATTACH '{path}' AS stg_{edition} (READ_ONLY)")
+            with self.staging(edition) as stg:
+                stg.require(WAREHOUSE_TABLES)
+                staged[edition] = {t: [str(f) for f in stg.files(t)] for t in WAREHOUSE_TABLES}
         conn.execute("BEGIN")
         for table in WAREHOUSE_TABLES:
             conn.execute(
                 f"DELETE FROM wh.{table} WHERE list_contains($e, edition)", {"e": editions}
             )
             for edition in editions:
-                conn.execute(f"INSERT INTO wh.{table} BY NAME SELECT * FROM stg_{edition}.{table}")
+                files = staged[edition][table]
+                conn.execute(f"INSERT INTO wh.{table} BY NAME SELECT * FROM read_parquet({files})")
         # the first designation may move when any edition is (re)loaded
         conn.execute(
             """
@@ -178,13 +157,10 @@ class Warehouse:
         reconcile_official_lists(conn)
         write_reconciliation(conn)
         conn.execute("COMMIT")
-        counts = {
+        return {
             table: conn.execute(f"SELECT count(*) FROM wh.{table}").fetchall()[0][0]
             for table in WAREHOUSE_TABLES
         }
-        for edition in editions:
-            conn.execute(f"DETACH stg_{edition}")
-        return counts
 
     @contextlib.contextmanager
     def read_only(self) -> Iterator[duckdb.DuckDBPyConnection]:

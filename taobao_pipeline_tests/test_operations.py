@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from taobao_pipeline.assets.checks import (
@@ -140,26 +139,29 @@ def _run_checks_then_publish(
 
 
 @pytest.mark.parametrize(
-    ("check", "tamper"),
+    ("check", "table", "tamper"),
     [
         (
             designations_follow_criteria,
-            "UPDATE village_metrics SET is_taobao_village = NOT is_taobao_village "
-            "WHERE village_code LIKE '%201'",
+            "village_metrics",
+            "SELECT * REPLACE (CASE WHEN village_code LIKE '%201' THEN NOT is_taobao_village "
+            "ELSE is_taobao_village END AS is_taobao_village) FROM village_metrics",
         ),
-        (national_equals_provinces, "UPDATE national_summary SET revenue_rmb = revenue_rmb + 0.01"),
+        (
+            national_equals_provinces,
+            "national_summary",
+            "SELECT * REPLACE (revenue_rmb + 0.01 AS revenue_rmb) FROM national_summary",
+        ),
     ],
 )
 def test_blocking_check_fails_and_stops_publishing(
-    raw: Path, tmp_path: Path, check: dg.AssetChecksDefinition, tamper: str
+    raw: Path, tmp_path: Path, check: dg.AssetChecksDefinition, table: str, tamper: str
 ) -> None:
     warehouse = tmp_path / "w.duckdb"
     run_editions(raw, warehouse, [2019, 2020])
     before = {t: read_table(warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in WAREHOUSE_TABLES}
-    staging = Warehouse(warehouse).staging_path(2020)
-    conn = duckdb.connect(str(staging))
-    conn.execute(tamper)
-    conn.close()
+    with Warehouse(warehouse).staging(2020) as stg:
+        stg.write(table, tamper)
     result = _run_checks_then_publish(raw, warehouse, check)
     [ev] = result.get_asset_check_evaluations()
     assert not ev.passed and ev.severity == dg.AssetCheckSeverity.ERROR

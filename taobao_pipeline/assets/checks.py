@@ -1,7 +1,7 @@
 """Asset checks: the contract's guarantees, verified on every edition a run builds.
 
 Checks that guard correctness are blocking: when one fails with ERROR severity the
-edition is not published. They read the edition's staging database, so they run
+edition is not published. They read the edition's staged tables, so they run
 before anything reaches the warehouse analysts query.
 """
 
@@ -17,7 +17,7 @@ from taobao_pipeline.assets.common import markdown_table
 from taobao_pipeline.assets.compute import national_summary, taobao_villages
 from taobao_pipeline.assets.ingest import revenue, shops, villages
 from taobao_pipeline.assets.validate import load_audit
-from taobao_pipeline.designations import parameters
+from taobao_pipeline.designations import parameters, used
 from taobao_pipeline.partitions import editions
 from taobao_pipeline.reconciliation import reconcile
 from taobao_pipeline.resources import RulesResource, WarehouseResource
@@ -39,11 +39,11 @@ def _per_edition(
     warehouse: WarehouseResource,
     measure: Callable[[duckdb.DuckDBPyConnection, int], T],
 ) -> dict[int, T]:
-    """``measure`` of each edition of the run, on its staging database."""
+    """``measure`` of each edition of the run, on its staged tables."""
     out = {}
     for key in context.partition_keys:
-        with warehouse.warehouse.staging(int(key)) as conn:
-            out[int(key)] = measure(conn, int(key))
+        with warehouse.warehouse.staging(int(key)) as stg:
+            out[int(key)] = measure(stg.conn, int(key))
     return out
 
 
@@ -110,7 +110,7 @@ def load_audit_balances(
             ) a JOIN (
                 SELECT 'villages' AS source, count(*) AS staged FROM villages
                 UNION ALL SELECT 'shops', count(*) FROM shops
-                UNION ALL SELECT 'revenue', count(*) FROM revenue
+                UNION ALL SELECT 'revenue', coalesce(sum(sales_rows), 0) FROM shop_sales
             ) s USING (source)
             WHERE audited <> staged
             """
@@ -158,8 +158,7 @@ def designations_follow_criteria(
 
     def measure(conn: duckdb.DuckDBPyConnection, edition: int) -> dict[str, object]:
         p = parameters(edition, rules.rules())
-        used = {k: v for k, v in p.items() if f"${k}" in CRITERIA_MISMATCHES}
-        cur = conn.execute(CRITERIA_MISMATCHES, used)
+        cur = conn.execute(CRITERIA_MISMATCHES, used(CRITERIA_MISMATCHES, p))
         names = [d[0] for d in cur.description]
         return dict(zip(names, cur.fetchall()[0], strict=True))
 

@@ -48,12 +48,10 @@ def _compute(
 ) -> dg.MaterializeResult:
     per_edition = {}
     for edition in edition_keys(context):
-        with warehouse.warehouse.staging(edition) as conn:
-            conn.execute("BEGIN")
-            rows = compute(conn, table, edition, rules.rules())
-            conn.execute("COMMIT")
+        with warehouse.warehouse.staging(edition) as stg:
+            rows = compute(stg, table, edition, rules.rules())
             per_edition[edition] = {"dagster/row_count": rows} | (
-                describe(conn) if describe else {}
+                describe(stg.conn) if describe else {}
             )
     return dg.MaterializeResult(metadata=edition_metadata(per_edition))
 

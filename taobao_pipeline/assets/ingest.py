@@ -23,8 +23,8 @@ def _ingest(
 ) -> dg.MaterializeResult:
     per_edition: dict[int, dict[str, object]] = {}
     for edition in edition_keys(context):
-        with warehouse.warehouse.staging(edition) as conn:
-            result = ingest(conn, warehouse.raw, edition, source, rules.rules())
+        with warehouse.warehouse.staging(edition) as stg:
+            result = ingest(stg, warehouse.raw, edition, source, rules.rules())
         audit = result.audit
         per_edition[edition] = {
             "files": len(audit),
@@ -71,7 +71,7 @@ def shops(
 
 
 @dg.asset(
-    metadata=table_metadata("revenue"),
+    metadata=table_metadata("shop_sales"),
     group_name="ingest",
     partitions_def=editions,
     backfill_policy=SINGLE_RUN,
@@ -82,5 +82,6 @@ def revenue(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
 ) -> dg.MaterializeResult:
     """Monthly sales per shop (revenue*.*, one or several parts): rows of accepted shops
-    inside the edition's 12-month window, each (shop_id, month) once, money exact."""
+    inside the edition's 12-month window, each (shop_id, month) once, money exact.
+    Staged summed per shop (``shop_sales``): its revenue and its recent orders."""
     return _ingest(context, "revenue", warehouse, rules)

@@ -34,7 +34,8 @@ def load_audit(
     source was staged and every file balances (read = accepted + rejected)."""
     per_edition: dict[int, dict[str, object]] = {}
     for edition in edition_keys(context):
-        with warehouse.warehouse.staging(edition) as conn:
+        with warehouse.warehouse.staging(edition) as stg:
+            conn = stg.conn
             staged = {
                 r[0] for r in conn.execute("SELECT DISTINCT source FROM load_audit").fetchall()
             }
@@ -69,8 +70,8 @@ def rejected_rows(
     broke and its original values; summarized by source and reason."""
     per_edition: dict[int, dict[str, object]] = {}
     for edition in edition_keys(context):
-        with warehouse.warehouse.staging(edition) as conn:
-            by_reason = conn.sql(
+        with warehouse.warehouse.staging(edition) as stg:
+            by_reason = stg.conn.sql(
                 "SELECT source, reason, count(*) AS rows FROM rejected_rows "
                 "GROUP BY ALL ORDER BY rows DESC, source, reason"
             ).pl()

@@ -1,0 +1,108 @@
+"""An edition's staging area: a folder of Parquet files, one per staged table.
+
+Runs build each edition here before publishing it. Parquet because both polars and
+DuckDB write and read it fast: DuckDB's own storage compresses on every write, and an
+edition's village-level rows would be written three times (register, metrics,
+publish). Each file is written under a temporary name and renamed into place, so a
+reader sees a table whole or not at all. Rejected rows and the load audit are one file
+per source, read together as one table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import duckdb
+
+from taobao_pipeline.tables import COMPUTED_TABLES, INPUT_TABLES, WAREHOUSE_TABLES, columns_of
+
+PER_SOURCE = ("rejected_rows", "load_audit")
+STAGED_TABLES = (*INPUT_TABLES, *COMPUTED_TABLES, *PER_SOURCE)
+DEFINITIONS = INPUT_TABLES | WAREHOUSE_TABLES
+
+
+class NotStaged(Exception):
+    """A table an operation needs has not been staged for the edition."""
+
+
+class Staging:
+    """One edition's staged tables, as views of an in-memory DuckDB connection (``conn``)."""
+
+    def __init__(self, folder: Path, edition: int) -> None:
+        self.folder = folder
+        self.edition = edition
+        self.conn = duckdb.connect()
+        self._kind: dict[str, str] = {}  # VIEW of files, or empty TABLE
+        for table in STAGED_TABLES:
+            self._refresh(table)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def files(self, table: str) -> list[Path]:
+        """The Parquet files that hold ``table`` (none: not staged)."""
+        if table in PER_SOURCE:
+            return sorted(self.folder.glob(f"{table}.*.parquet"))
+        path = self.folder / f"{table}.parquet"
+        return [path] if path.exists() else []
+
+    def _path(self, table: str, source: str | None) -> Path:
+        if (table in PER_SOURCE) != (source is not None):
+            raise ValueError(f"{table}: a source part is needed exactly for {PER_SOURCE}")
+        return self.folder / (f"{table}.{source}.parquet" if source else f"{table}.parquet")
+
+    def _refresh(self, table: str) -> None:
+        """Point ``table`` at its files; an unstaged table reads as empty, with its columns."""
+        if table in self._kind:
+            self.conn.execute(f"DROP {self._kind[table]} {table}")
+        files = [str(f) for f in self.files(table)]
+        if files:
+            self.conn.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({files})")
+            self._kind[table] = "VIEW"
+        else:
+            self.conn.execute(f"CREATE TABLE {table} ({DEFINITIONS[table]})")
+            self._kind[table] = "TABLE"
+
+    def write(
+        self,
+        table: str,
+        query: str,
+        params: dict[str, object] | None = None,
+        source: str | None = None,
+    ) -> int:
+        """Replace ``table`` (for rejected rows and the audit, ``source``'s part of it) with
+        the rows of ``query``, cast to the table's definition; returns the rows written."""
+        columns = ", ".join(
+            f"CAST({name} AS {sql_type}) AS {name}" for name, sql_type in columns_of(table)
+        )
+        target = self._path(table, source)
+        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn.sql(f"SELECT {columns} FROM ({query})", params=params).write_parquet(str(tmp))
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self._refresh(table)
+        return self.conn.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchall()[0][0]
+
+    def remove(self, tables: Iterable[str], source: str | None = None) -> None:
+        """Unstage ``tables`` (for rejected rows and the audit, only ``source``'s part)."""
+        for table in tables:
+            if table in PER_SOURCE:
+                paths = [self._path(table, source)] if source else self.files(table)
+            else:
+                paths = self.files(table)
+            for path in paths:
+                path.unlink(missing_ok=True)
+            self._refresh(table)
+
+    def require(self, tables: Iterable[str]) -> None:
+        """Raise ``NotStaged`` naming the first of ``tables`` with no file."""
+        for table in tables:
+            if not self.files(table):
+                raise NotStaged(
+                    f"edition {self.edition}: {table} has not been staged in {self.folder}"
+                )
