@@ -17,24 +17,18 @@ last_months AS (
     FROM unnest($last_months::VARCHAR[]) AS t(month)
 )"""
 
-# Staged by the revenue ingest, over its accepted rows: what the metrics need of them.
+# Staged by the revenue ingest over its accepted rows (one pass): what the metrics need.
 SHOP_SALES = f"""
-WITH {LAST_MONTHS},
-shop_totals AS (  -- every accepted revenue row counts, active shop or not, open or closed
-    SELECT shop_id, count(*) AS sales_rows, sum(gmv_rmb) AS revenue_rmb
-    FROM accepted_revenue GROUP BY shop_id
-),
-recent_orders AS (  -- orders in the last months, counting only months the shop was open
-    SELECT r.shop_id, sum(r.orders) AS recent_orders
-    FROM accepted_revenue r
-    JOIN last_months m USING (month)
-    JOIN shops s USING (shop_id)
-    WHERE s.opened_on <= m.month_end
-    GROUP BY r.shop_id
-)
-SELECT $edition AS edition, shop_id, sales_rows, revenue_rmb,
-       coalesce(recent_orders, 0) AS recent_orders
-FROM shop_totals LEFT JOIN recent_orders USING (shop_id)
+WITH {LAST_MONTHS}
+SELECT $edition AS edition, r.shop_id,
+       count(*) AS sales_rows,
+       -- every accepted revenue row counts, active shop or not, open or closed
+       sum(r.gmv_rmb) AS revenue_rmb,
+       -- the orders of each of the last months; the metrics count those the shop was open
+       list({{'month_end': m.month_end, 'orders': r.orders}}) FILTER (m.month IS NOT NULL)
+           AS recent_sales
+FROM accepted_revenue r LEFT JOIN last_months m USING (month)
+GROUP BY r.shop_id
 """
 
 VILLAGE_METRICS = f"""
@@ -49,7 +43,10 @@ shop_status AS (
            s.opened_on <= $cutoff_date::DATE - $min_days_open::INTEGER
            AND (s.closed_on IS NULL OR s.closed_on > $cutoff_date::DATE)
            AND s.months_open > 0
-           AND coalesce(ss.recent_orders, 0) >= $min_avg_orders::BIGINT * s.months_open
+           -- orders in the last months, counting only the months the shop was open
+           AND coalesce(list_sum([x.orders FOR x IN ss.recent_sales
+                                  IF s.opened_on <= x.month_end]), 0)
+               >= $min_avg_orders::BIGINT * s.months_open
                AS is_active
     FROM shop_months s
     LEFT JOIN shop_sales ss USING (shop_id)

@@ -69,7 +69,7 @@ def write_reconciliation(conn: duckdb.DuckDBPyConnection, schema: str = "wh") ->
         conn.execute(f"CREATE OR REPLACE TABLE {schema}.reconciliation AS {sql}")
 
 
-def reconcile(conn: duckdb.DuckDBPyConnection, schema: str = "main") -> pl.DataFrame:
-    """The reconciliation of the editions in ``schema`` (e.g. a staging database)."""
+def reconcile(conn: duckdb.DuckDBPyConnection, schema: str) -> pl.DataFrame:
+    """The reconciliation of the editions in ``schema`` (e.g. an edition's staging)."""
     with _record(conn) as query:
         return conn.sql(query.format(s=schema, computed=COMPUTED.format(s=schema))).pl()

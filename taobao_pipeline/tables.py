@@ -27,7 +27,7 @@ INPUT_TABLES: dict[str, str] = {
     # revenue rows are staged summed per shop: the computations need no more of them
     "shop_sales": f"""
         edition INTEGER NOT NULL, shop_id VARCHAR NOT NULL, sales_rows BIGINT NOT NULL,
-        revenue_rmb {MONEY} NOT NULL, recent_orders BIGINT NOT NULL
+        revenue_rmb {MONEY} NOT NULL, recent_sales STRUCT(month_end DATE, orders BIGINT)[]
     """,
 }
 
@@ -160,7 +160,7 @@ COLUMN_DOCS: dict[str, str] = {
     "gmv_rmb": "Sales of the month in RMB, exact; negative for net refunds",
     "orders": "Orders in the month",
     "sales_rows": "Accepted revenue rows (shop-months) of the shop",
-    "recent_orders": "Orders in the last months of the window in which the shop was open",
+    "recent_sales": "Orders in each of the last months of the window (month_end, orders)",
 }
 
 
@@ -168,4 +168,5 @@ def columns_of(table: str) -> list[tuple[str, str]]:
     """(name, SQL type) of each column of a staged or warehouse table, from its definition."""
     definition = (INPUT_TABLES | WAREHOUSE_TABLES)[table]
     parts = re.split(r",(?![^(]*\))", definition)  # not the comma of (18,2)
-    return [tuple(p.split()[:2]) for p in parts if p.strip()]
+    columns = [p.strip().split(None, 1) for p in parts if p.strip()]
+    return [(name, rest.removesuffix("NOT NULL").strip()) for name, rest in columns]

@@ -47,6 +47,11 @@ def _per_edition(
     return out
 
 
+def _schema(conn: duckdb.DuckDBPyConnection) -> str:
+    """The schema of the staged tables ``conn`` reads."""
+    return conn.execute("SELECT current_schema()").fetchall()[0][0]
+
+
 def _rejected_share_check(asset: dg.AssetsDefinition, source: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=asset,
@@ -213,7 +218,7 @@ def matches_published_record(
 ) -> dg.AssetCheckResult:
     """The edition's figures against the published record (counts exact, money and shops
     within 1%); warns with the differences. Interpolated stand-ins are not judged."""
-    frames = _per_edition(context, warehouse, lambda conn, _: reconcile(conn))
+    frames = _per_edition(context, warehouse, lambda conn, _: reconcile(conn, _schema(conn)))
     figures = pl.concat(frames.values()).filter(~pl.col("interpolated"))
     off = figures.filter(~pl.col("within_tolerance"))
     shown = off.select(

@@ -12,8 +12,21 @@ targets at a scale), :mod:`.divisions` (real province/prefecture/county codes),
 :mod:`.core` (``generate``).
 """
 
-from .core import EditionSummary, GenerationSummary, generate
+from typing import Any
+
 from .published import FIGURES, PUBLISHED, PublishedFigure, published_table
+
+_CORE = {"EditionSummary", "GenerationSummary", "generate"}
+
+
+def __getattr__(name: str) -> Any:
+    # the generator loads on first use: the pipeline reads only the record (published)
+    if name in _CORE:
+        from . import core
+
+        return getattr(core, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FIGURES",
