@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import gzip
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -68,16 +67,13 @@ def source_files(edition_dir: Path, source: Source) -> list[Path]:
     return sorted(found)
 
 
-def _is_utf8(path: Path) -> bool:
-    """Whether the whole file is UTF-8 (streamed: files may be large). polars alone
-    would not say: it does not check every byte (a header, for one)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def _header_is_utf8(path: Path) -> bool:
+    """Whether the header line is UTF-8: polars checks every value, but not the header."""
     opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        header = f.readline(1 << 20)
     try:
-        with opener(path, "rb") as f:
-            while chunk := f.read(1 << 24):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
+        codecs.getincrementaldecoder("utf-8")().decode(header)  # a cut character may wait
     except UnicodeDecodeError:
         return False
     return True
@@ -86,22 +82,27 @@ def _is_utf8(path: Path) -> bool:
 def _read_csv(path: Path) -> pl.DataFrame:
     """A CSV (UTF-8 with or without BOM, or GB18030/GBK; optionally gzipped) as text."""
     try:
-        if _is_utf8(path):
-            return pl.read_csv(path, infer_schema=False, encoding="utf8")
+        if _header_is_utf8(path):
+            try:
+                return pl.read_csv(path, infer_schema=False, encoding="utf8")
+            except pl.exceptions.ComputeError as e:
+                if "utf-8" not in str(e).lower():
+                    raise
         return _read_gb18030(path)
     except (pl.exceptions.PolarsError, OSError, EOFError) as e:
         raise ExtractError(path, f"unreadable CSV: {e}") from e
 
 
 def _read_gb18030(path: Path) -> pl.DataFrame:
-    """polars reads only UTF-8: transcode to a temporary file, streaming."""
+    """polars reads only UTF-8: transcode to a temporary file, in large chunks."""
     opener = gzip.open if path.name.endswith(".gz") else open
+    decoder = codecs.getincrementaldecoder("gb18030")()
     with opener(path, "rb") as raw, tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
         try:
-            reader = codecs.getreader("gb18030")(raw)
-            writer = codecs.getwriter("utf-8")(tmp)
-            shutil.copyfileobj(reader, writer, 1 << 22)
-            writer.flush()
+            while chunk := raw.read(1 << 24):
+                tmp.write(decoder.decode(chunk).encode("utf-8"))
+            tmp.write(decoder.decode(b"", final=True).encode("utf-8"))
+            tmp.flush()
         except UnicodeDecodeError:
             raise ExtractError(path, "cannot be decoded as UTF-8 or GB18030") from None
         return pl.read_csv(tmp.name, infer_schema=False, encoding="utf8")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandera.polars as pa
 
-from taobao_pipeline.designations import SHOP_SALES, parameters
+from taobao_pipeline.designations import SHOP_SALES, parameters, used
 from taobao_pipeline.extracts import read_extract, source_files
 from taobao_pipeline.rules import Rules, window
 from taobao_pipeline.schemas import SOURCES, revenue_schema, shop_schema, village_schema
@@ -19,12 +19,8 @@ from taobao_pipeline.tables import COMPUTED_TABLES
 from taobao_pipeline.validation import Validated, validate
 from taobao_pipeline.warehouse import SOURCES as ORDER
 
-# the staged table of each source, and the query that stages its accepted rows
-STAGED_AS = {
-    "villages": ("villages", "SELECT $edition AS edition, * FROM accepted_villages"),
-    "shops": ("shops", "SELECT $edition AS edition, * FROM accepted_shops"),
-    "revenue": ("shop_sales", SHOP_SALES),
-}
+# the staged table of each source, and the query that stages revenue (summed per shop)
+STAGED_AS = {"villages": "villages", "shops": "shops", "revenue": "shop_sales"}
 
 
 def _schema(stg: Staging, source: str, edition: int, rules: Rules) -> pa.DataFrameSchema:
@@ -47,22 +43,19 @@ def ingest(stg: Staging, raw_dir: Path, edition: int, source: str, rules: Rules)
     files = {p.name: read_extract(p, spec) for p in source_files(raw_dir / str(edition), spec)}
     result = validate(files, spec, _schema(stg, source, edition, rules))
     later = ORDER[ORDER.index(source) + 1 :]
-    stg.remove([STAGED_AS[s][0] for s in later] + list(COMPUTED_TABLES))
+    stg.remove([STAGED_AS[s] for s in later] + list(COMPUTED_TABLES))
     for s in later:
         stg.remove(["rejected_rows", "load_audit"], source=s)
     # the audit goes last: a source with an audit part is staged whole
     stg.remove(["load_audit"], source=source)
-    stg.conn.register(f"accepted_{source}", result.accepted.to_arrow())
-    stg.conn.register("rejected", result.rejected.to_arrow())
-    stg.conn.register("audit", result.audit.to_arrow())
-    table, query = STAGED_AS[source]
-    params = {"edition": edition} | (parameters(edition, rules) if source == "revenue" else {})
-    stg.write(table, query, {k: v for k, v in params.items() if f"${k}" in query})
-    edition_only = {"edition": edition}
-    stg.write("rejected_rows", "SELECT $edition AS edition, * FROM rejected", edition_only, source)
-    stg.write("load_audit", "SELECT $edition AS edition, * FROM audit", edition_only, source)
-    for name in (f"accepted_{source}", "rejected", "audit"):
-        stg.conn.unregister(name)
+    if source == "revenue":
+        stg.conn.register("accepted_revenue", result.accepted.to_arrow())
+        stg.write("shop_sales", SHOP_SALES, used(SHOP_SALES, parameters(edition, rules)))
+        stg.conn.unregister("accepted_revenue")
+    else:
+        stg.write_frame(source, result.accepted)
+    stg.write_frame("rejected_rows", result.rejected, source)
+    stg.write_frame("load_audit", result.audit, source)
     return result
 
 

@@ -80,11 +80,11 @@ def _suspects(ok: pl.DataFrame, key: list[str]) -> pl.Series | None:
     counted and sorted quickly, and only the few suspects get the exact comparison.
     """
     hashes = ok.select(pl.struct(key).hash()).to_series()
-    if hashes.n_unique() == ok.height:
-        return None
     ordered = hashes.sort()
-    repeated = ordered.filter(ordered == ordered.shift(1)).unique()
-    return hashes.is_in(repeated.implode())
+    repeated = ordered.filter(ordered == ordered.shift(1))
+    if repeated.is_empty():
+        return None
+    return hashes.is_in(repeated.unique().implode())
 
 
 def _judge_repeats(ok: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:

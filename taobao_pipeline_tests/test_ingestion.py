@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from taobao_pipeline.extracts import read_extract
 from taobao_pipeline.runner import run_editions
+from taobao_pipeline.schemas import VILLAGES
 from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.extracts import (
     REVENUE_COLUMNS,
@@ -168,3 +171,17 @@ def test_rules_judge_natively_typed_parquet(tmp_path: Path) -> None:
         ("revenue-float.parquet", 3, "orders is not an integer"),
         ("revenue-typed.parquet", 2, "orders is negative"),
     ]
+
+
+@pytest.mark.parametrize("name", ["villages.csv", "villages.csv.gz"])
+def test_gb18030_header_and_values_are_decoded(tmp_path: Path, name: str) -> None:
+    """polars checks the values' UTF-8 itself, not the header: a GB18030 header (here an
+    extra column in Chinese) must still send the file to the GB18030 reader."""
+    header = ",".join(VILLAGE_COLUMNS) + ",备注"
+    row = "110101001201,北京村,东华门街道,东城区,市辖区,北京市,220,100,新村"
+    data = f"{header}\n{row}\n".encode("gb18030")
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    frame = read_extract(path, VILLAGES)
+    assert frame["village_name"].to_list() == ["北京村"]
+    assert frame["备注"].to_list() == ["新村"]
