@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
 import dagster as dg
+
+T = TypeVar("T")
 
 FIRST_EDITION = 2009
 
@@ -15,3 +22,19 @@ editions = dg.TimeWindowPartitionsDefinition(
 def edition_keys(context: dg.AssetExecutionContext) -> list[int]:
     """The editions a run materializes: one, or a range in a single-run backfill."""
     return [int(key) for key in context.partition_keys]
+
+
+def for_each_edition(
+    editions: list[int], work: Callable[[int], T], parallel: int | None = None
+) -> dict[int, T]:
+    """``work(edition)`` for each edition, ``parallel`` at a time (default: one per core).
+
+    Threads suffice: polars and DuckDB release the GIL. Editions are independent, and a
+    step over several editions otherwise leaves a core idle in its single-threaded
+    stretches (reading a file, writing Parquet). Memory grows with ``parallel``.
+    """
+    workers = min(len(editions), parallel or os.cpu_count() or 1)
+    if workers <= 1:
+        return {edition: work(edition) for edition in editions}
+    with ThreadPoolExecutor(workers) as pool:
+        return dict(zip(editions, pool.map(work, editions), strict=True))

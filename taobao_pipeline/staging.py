@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -44,11 +45,15 @@ _VIEWED: dict[tuple[str, str], tuple[tuple[str, int, int], ...]] = {}
 _KINDS: dict[str, dict[str, str]] = {}  # schema -> table -> VIEW or TABLE
 
 
+_LOCK = threading.Lock()  # editions may be staged from several threads
+
+
 def _cursor(schema: str) -> duckdb.DuckDBPyConnection:
     global _DATABASE
-    if _DATABASE is None:
-        _DATABASE = duckdb.connect()
-    cursor = _DATABASE.cursor()
+    with _LOCK:
+        if _DATABASE is None:
+            _DATABASE = duckdb.connect()
+        cursor = _DATABASE.cursor()
     cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     cursor.execute(f"USE memory.{schema}")
     return cursor

@@ -13,7 +13,7 @@ from taobao_pipeline.assets.common import (
 )
 from taobao_pipeline.assets.validate import load_audit
 from taobao_pipeline.designations import compute
-from taobao_pipeline.partitions import edition_keys, editions
+from taobao_pipeline.partitions import edition_keys, editions, for_each_edition
 from taobao_pipeline.resources import RulesResource, WarehouseResource
 
 Describe = Callable[[duckdb.DuckDBPyConnection], dict[str, object]]
@@ -46,13 +46,12 @@ def _compute(
     rules: RulesResource,
     describe: Describe | None = None,
 ) -> dg.MaterializeResult:
-    per_edition = {}
-    for edition in edition_keys(context):
+    def one(edition: int) -> dict[str, object]:
         with warehouse.warehouse.staging(edition) as stg:
             rows = compute(stg, table, edition, rules.rules())
-            per_edition[edition] = {"dagster/row_count": rows} | (
-                describe(stg.conn) if describe else {}
-            )
+            return {"dagster/row_count": rows} | (describe(stg.conn) if describe else {})
+
+    per_edition = for_each_edition(edition_keys(context), one)
     return dg.MaterializeResult(metadata=edition_metadata(per_edition))
 
 
