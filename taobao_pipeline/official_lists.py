@@ -26,8 +26,6 @@ from typing import Any
 
 import duckdb
 import polars as pl
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 __all__ = [
     "PROVINCE_CODES",
@@ -379,6 +377,10 @@ def _cell_text(value: Any) -> str | None:
 
 
 def _read_xlsx(path: Path) -> list[_Sheet]:
+    # imported here: every pipeline run imports this module, few read a workbook
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about unknown extensions

@@ -96,7 +96,8 @@ class Warehouse:
             else:
                 options = f" (STORAGE_VERSION '{STORAGE_VERSION}')"
             try:
-                conn = duckdb.connect()
+                # no progress bar on the run's output for long statements
+                conn = duckdb.connect(config={"enable_progress_bar": False})
                 try:
                     conn.execute(f"ATTACH '{tmp}' AS wh{options}")
                     ensure_tables(conn, WAREHOUSE_TABLES, "wh")

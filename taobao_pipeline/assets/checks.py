@@ -18,7 +18,7 @@ from taobao_pipeline.assets.compute import national_summary, taobao_villages
 from taobao_pipeline.assets.ingest import revenue, shops, villages
 from taobao_pipeline.assets.validate import load_audit
 from taobao_pipeline.designations import parameters, used
-from taobao_pipeline.partitions import editions
+from taobao_pipeline.partitions import editions, for_each_edition
 from taobao_pipeline.reconciliation import reconcile
 from taobao_pipeline.resources import RulesResource, WarehouseResource
 
@@ -40,11 +40,12 @@ def _per_edition(
     measure: Callable[[duckdb.DuckDBPyConnection, int], T],
 ) -> dict[int, T]:
     """``measure`` of each edition of the run, on its staged tables."""
-    out = {}
-    for key in context.partition_keys:
-        with warehouse.warehouse.staging(int(key)) as stg:
-            out[int(key)] = measure(stg.conn, int(key))
-    return out
+
+    def one(edition: int) -> T:
+        with warehouse.warehouse.staging(edition) as stg:
+            return measure(stg.conn, edition)
+
+    return for_each_edition([int(key) for key in context.partition_keys], one)
 
 
 def _schema(conn: duckdb.DuckDBPyConnection) -> str:
