@@ -96,9 +96,10 @@ class Warehouse:
             else:
                 options = f" (STORAGE_VERSION '{STORAGE_VERSION}')"
             try:
-                # no progress bar on the run's output for long statements
-                conn = duckdb.connect(config={"enable_progress_bar": False})
+                conn = duckdb.connect()
                 try:
+                    # no progress bar on the run's output for long statements
+                    conn.execute("SET enable_progress_bar = false")
                     conn.execute(f"ATTACH '{tmp}' AS wh{options}")
                     ensure_tables(conn, WAREHOUSE_TABLES, "wh")
                     yield conn
