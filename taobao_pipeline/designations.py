@@ -17,17 +17,24 @@ last_months AS (
     FROM unnest($last_months::VARCHAR[]) AS t(month)
 )"""
 
-# Staged by the revenue ingest over its accepted rows (one pass): what the metrics need.
-SHOP_SALES = f"""
-WITH {LAST_MONTHS}
+# Staged by the revenue ingest over its accepted rows: what the metrics need of them.
+# A month counts for a shop's recent orders when the shop was open by its last day, that
+# is when it opened in that month or before: only shops that opened during the last
+# months (a few) need their opening month looked up.
+SHOP_SALES = """
+WITH recent_openers AS (
+    SELECT shop_id, strftime(opened_on, '%Y-%m') AS opened_month
+    FROM shops WHERE strftime(opened_on, '%Y-%m') >= $last_months[1]
+)
 SELECT $edition AS edition, r.shop_id,
        count(*) AS sales_rows,
        -- every accepted revenue row counts, active shop or not, open or closed
        sum(r.gmv_rmb) AS revenue_rmb,
-       -- the orders of each of the last months; the metrics count those the shop was open
-       list({{'month_end': m.month_end, 'orders': r.orders}}) FILTER (m.month IS NOT NULL)
-           AS recent_sales
-FROM accepted_revenue r LEFT JOIN last_months m USING (month)
+       -- orders in the last months, counting only the months the shop was open
+       coalesce(sum(r.orders) FILTER (
+           r.month >= $last_months[1] AND r.month >= coalesce(o.opened_month, '')
+       ), 0) AS recent_orders
+FROM accepted_revenue r LEFT JOIN recent_openers o USING (shop_id)
 GROUP BY r.shop_id
 """
 
@@ -43,10 +50,7 @@ shop_status AS (
            s.opened_on <= $cutoff_date::DATE - $min_days_open::INTEGER
            AND (s.closed_on IS NULL OR s.closed_on > $cutoff_date::DATE)
            AND s.months_open > 0
-           -- orders in the last months, counting only the months the shop was open
-           AND coalesce(list_sum([x.orders FOR x IN ss.recent_sales
-                                  IF s.opened_on <= x.month_end]), 0)
-               >= $min_avg_orders::BIGINT * s.months_open
+           AND coalesce(ss.recent_orders, 0) >= $min_avg_orders::BIGINT * s.months_open
                AS is_active
     FROM shop_months s
     LEFT JOIN shop_sales ss USING (shop_id)

@@ -27,7 +27,7 @@ INPUT_TABLES: dict[str, str] = {
     # revenue rows are staged summed per shop: the computations need no more of them
     "shop_sales": f"""
         edition INTEGER NOT NULL, shop_id VARCHAR NOT NULL, sales_rows BIGINT NOT NULL,
-        revenue_rmb {MONEY} NOT NULL, recent_sales STRUCT(month_end DATE, orders BIGINT)[]
+        revenue_rmb {MONEY} NOT NULL, recent_orders BIGINT NOT NULL
     """,
 }
 
@@ -160,7 +160,7 @@ COLUMN_DOCS: dict[str, str] = {
     "gmv_rmb": "Sales of the month in RMB, exact; negative for net refunds",
     "orders": "Orders in the month",
     "sales_rows": "Accepted revenue rows (shop-months) of the shop",
-    "recent_sales": "Orders in each of the last months of the window (month_end, orders)",
+    "recent_orders": "Orders in the last months of the window in which the shop was open",
 }
 
 
