@@ -1,0 +1,66 @@
+"""An edition's staging folder: Parquet files read as DuckDB views, replaced whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from taobao_pipeline.staging import NotStaged, Staging
+
+AUDIT = (
+    "SELECT 2020 AS edition, $s AS source, 'f.csv' AS file, "
+    "3 AS rows_read, 2 AS rows_accepted, 1 AS rows_rejected"
+)
+
+
+def _count(stg: Staging, table: str) -> int:
+    return stg.conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def test_unstaged_tables_read_empty_with_their_columns(tmp_path: Path) -> None:
+    stg = Staging(tmp_path / "2020", 2020)
+    assert _count(stg, "village_metrics") == 0
+    types = {name: kind for name, kind, *_ in stg.conn.execute("DESCRIBE shop_sales").fetchall()}
+    assert types["revenue_rmb"] == "DECIMAL(18,2)"
+    with pytest.raises(NotStaged, match="edition 2020: village_metrics has not been staged"):
+        stg.require(["village_metrics", "load_audit"])
+
+
+def test_writes_replace_whole_tables_and_cast_to_the_definition(tmp_path: Path) -> None:
+    stg = Staging(tmp_path / "2020", 2020)
+    rows = stg.write("load_audit", AUDIT, {"s": "villages"}, source="villages")
+    assert rows == 1
+    stg.write("load_audit", AUDIT, {"s": "shops"}, source="shops")
+    assert _count(stg, "load_audit") == 2  # one part per source, read as one table
+    stg.write("load_audit", AUDIT + " UNION ALL " + AUDIT, {"s": "shops"}, source="shops")
+    assert _count(stg, "load_audit") == 3  # the shops part replaced, not appended to
+    [(rows_read_type,)] = stg.conn.execute(
+        "SELECT typeof(rows_read) FROM load_audit LIMIT 1"
+    ).fetchall()
+    assert rows_read_type == "BIGINT"  # the literal 3 is an INTEGER: cast to the table's type
+    assert not list((tmp_path / "2020").glob("*.tmp-*"))
+    stg.remove(["load_audit"], source="villages")
+    assert _count(stg, "load_audit") == 2
+
+
+def test_another_staging_of_the_folder_sees_the_new_files(tmp_path: Path) -> None:
+    first = Staging(tmp_path / "2020", 2020)
+    frame = pl.DataFrame(
+        {
+            "source": ["villages"],
+            "file": ["villages.csv"],
+            "rows_read": [5],
+            "rows_accepted": [5],
+            "rows_rejected": [0],
+        }
+    )
+    first.write_frame("load_audit", frame, "villages")
+    second = Staging(tmp_path / "2020", 2020)
+    assert second.conn.execute("SELECT edition, rows_read FROM load_audit").fetchall() == [
+        (2020, 5)
+    ]
+    first.write_frame("load_audit", frame.with_columns(pl.lit(7).alias("rows_read")), "villages")
+    third = Staging(tmp_path / "2020", 2020)
+    assert third.conn.execute("SELECT rows_read FROM load_audit").fetchall() == [(7,)]
