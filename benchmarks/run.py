@@ -475,6 +475,9 @@ def report(args: argparse.Namespace, results: list[ScaleResult], prof: dict[str,
         "lossy decoding garbles only names, which the floor does not use. This Python read is "
         "inside the floor's time.",
         "",
+        "What was changed for speed, what each change measured, and what is left: "
+        "`docs/performance.md`.",
+        "",
         "## How to run",
         "",
         "```bash",
