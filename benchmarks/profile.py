@@ -68,7 +68,8 @@ def profile(raw: Path, work: Path, editions: list[int]) -> dict[str, float]:
         lambda: f"ingest {current['source']}: read files", ingest_module.read_extract
     )
     ingest_module.validate = timings.wrap(
-        lambda: f"ingest {current['source']}: validate (pandera)", ingest_module.validate
+        lambda: f"ingest {current['source']}: validate (Pandera rules, repeats, audit)",
+        ingest_module.validate,
     )
     rules = Rules()
     warehouse = Warehouse(work / "wh.duckdb")

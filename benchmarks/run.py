@@ -614,8 +614,8 @@ def where_time_goes(r: ScaleResult, prof: dict[str, float]) -> list[str]:
             if stage.endswith(": total"):  # what ingest does besides reading and validating
                 source = stage.removesuffix(": total")
                 read = prof.get(f"{source}: read files", 0.0)
-                validate = prof.get(f"{source}: validate (pandera)", 0.0)
-                stage, seconds = f"{source}: repeats and staging", seconds - read - validate
+                validate = prof.get(f"{source}: validate (Pandera rules, repeats, audit)", 0.0)
+                stage, seconds = f"{source}: staging", seconds - read - validate
             lines.append(f"| {stage} | {seconds:.1f} | {seconds / total:.0%} |")
         lines.append(f"| *total* | {total:.1f} | 100% |")
     return lines
