@@ -89,9 +89,8 @@ COMPUTED_TABLES = (
 
 
 def ensure_tables(conn: duckdb.DuckDBPyConnection, tables: dict[str, str], catalog: str) -> None:
-    """Create the tables ``catalog`` lacks, and add the columns that a file written by an
-    older version lacks. One catalog query when nothing is missing: this runs on every
-    connection to a staging database."""
+    """Create the tables ``catalog`` (the warehouse) lacks, and add the columns that a file
+    written by an older version lacks. One catalog query when nothing is missing."""
     present: dict[str, set[str]] = {}
     for table, column in conn.execute(
         "SELECT table_name, column_name FROM duckdb_columns() "
