@@ -13,6 +13,7 @@ import gzip
 import re
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
@@ -67,10 +68,14 @@ def source_files(edition_dir: Path, source: Source) -> list[Path]:
     return sorted(found)
 
 
+def _open_bytes(path: Path) -> BinaryIO:
+    """The file's bytes, gunzipped if it is a .gz."""
+    return gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")
+
+
 def _header_is_utf8(path: Path) -> bool:
     """Whether the header line is UTF-8: polars checks every value, but not the header."""
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rb") as f:
+    with _open_bytes(path) as f:
         header = f.readline(1 << 20)
     try:
         codecs.getincrementaldecoder("utf-8")().decode(header)  # a cut character may wait
@@ -95,9 +100,8 @@ def _read_csv(path: Path) -> pl.DataFrame:
 
 def _read_gb18030(path: Path) -> pl.DataFrame:
     """polars reads only UTF-8: transcode to a temporary file, in large chunks."""
-    opener = gzip.open if path.name.endswith(".gz") else open
     decoder = codecs.getincrementaldecoder("gb18030")()
-    with opener(path, "rb") as raw, tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
+    with _open_bytes(path) as raw, tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
         try:
             while chunk := raw.read(1 << 24):
                 tmp.write(decoder.decode(chunk).encode("utf-8"))

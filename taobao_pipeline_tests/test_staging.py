@@ -1,12 +1,16 @@
-"""An edition's staging folder: Parquet files read as DuckDB views, replaced whole."""
+"""An edition's staging folder (Parquet files read as DuckDB views, replaced whole), and
+the lookup of accepted keys that staged tables feed."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandera.polars as pa
 import polars as pl
 import pytest
+from pandera.errors import SchemaErrors
 
+from taobao_pipeline.schemas import _one_of
 from taobao_pipeline.staging import NotStaged, Staging
 
 AUDIT = (
@@ -64,3 +68,16 @@ def test_another_staging_of_the_folder_sees_the_new_files(tmp_path: Path) -> Non
     first.write_frame("load_audit", frame.with_columns(pl.lit(7).alias("rows_read")), "villages")
     third = Staging(tmp_path / "2020", 2020)
     assert third.conn.execute("SELECT rows_read FROM load_audit").fetchall() == [(7,)]
+
+
+def test_accepted_key_check_is_exact_with_and_without_its_hash_join() -> None:
+    """The reference check joins on hashes when the accepted keys' hashes are distinct and
+    falls back to ``is_in`` otherwise (here: a key accepted twice); both judge alike."""
+    values = pl.DataFrame({"shop_id": ["a", "b", "zz", None, "a "]})
+    for accepted in (pl.Series(["a", "b", "c"]), pl.Series(["a", "b", "c", "a"])):
+        schema = pa.DataFrameSchema(
+            {"shop_id": pa.Column(None, [_one_of(accepted, "unknown shop")], nullable=True)}
+        )
+        with pytest.raises(SchemaErrors) as failed:
+            schema.validate(values, lazy=True)
+        assert sorted(failed.value.failure_cases["index"].to_list()) == [2, 4]
