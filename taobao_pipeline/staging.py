@@ -24,6 +24,9 @@ from taobao_pipeline.tables import COMPUTED_TABLES, INPUT_TABLES, WAREHOUSE_TABL
 PER_SOURCE = ("rejected_rows", "load_audit")
 STAGED_TABLES = (*INPUT_TABLES, *COMPUTED_TABLES, *PER_SOURCE)
 DEFINITIONS = INPUT_TABLES | WAREHOUSE_TABLES
+# staged files are read once or twice and then replaced: the fastest codec to write
+# (polars: 0.55 s for 3.9M shops, against 0.79 s with its default zstd)
+COMPRESSION = "lz4"
 POLARS_TYPES = {
     "INTEGER": pl.Int32,
     "BIGINT": pl.Int64,
@@ -119,7 +122,9 @@ class Staging:
             f"CAST({name} AS {sql_type}) AS {name}" for name, sql_type in columns_of(table)
         )
         relation = self.conn.sql(f"SELECT {columns} FROM ({query})", params=params)
-        return self._replace(table, source, lambda tmp: relation.write_parquet(str(tmp)))
+        return self._replace(
+            table, source, lambda tmp: relation.write_parquet(str(tmp), compression=COMPRESSION)
+        )
 
     def write_frame(self, table: str, frame: pl.DataFrame, source: str | None = None) -> int:
         """Like ``write``, for rows already in polars (written by polars: no copy to DuckDB);
@@ -128,7 +133,9 @@ class Staging:
             pl.lit(self.edition).alias(name) if name == "edition" else pl.col(name)
             for name, _ in columns_of(table)
         ).cast({name: POLARS_TYPES[sql_type] for name, sql_type in columns_of(table)})
-        return self._replace(table, source, typed.write_parquet)
+        return self._replace(
+            table, source, lambda tmp: typed.write_parquet(tmp, compression=COMPRESSION)
+        )
 
     def _replace(self, table: str, source: str | None, write: Callable[[Path], object]) -> int:
         target = self._path(table, source)
