@@ -36,5 +36,9 @@ def for_each_edition(
     workers = min(len(editions), parallel or os.cpu_count() or 1)
     if workers <= 1:
         return {edition: work(edition) for edition in editions}
+    # latest first: they are the largest (the movement grew every year), and a large
+    # edition started last would run alone at the end (shops: 16.7 s against 15.0 s)
+    order = sorted(editions, reverse=True)
     with ThreadPoolExecutor(workers) as pool:
-        return dict(zip(editions, pool.map(work, editions), strict=True))
+        done = dict(zip(order, pool.map(work, order), strict=True))
+    return {edition: done[edition] for edition in editions}
