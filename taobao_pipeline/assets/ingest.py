@@ -24,8 +24,8 @@ def _ingest(
     def one(edition: int) -> dict[str, object]:
         with warehouse.warehouse.staging(edition) as stg:
             result = ingest(stg, warehouse.raw, edition, source, rules.rules())
-        # figures as metadata, not log lines: each log line is an event Dagster stores
         audit = result.audit
+        # figures as metadata, not log lines: each log line is an event Dagster stores
         return {
             "files": len(audit),
             "rows_read": int(audit["rows_read"].sum()),
