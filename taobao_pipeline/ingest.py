@@ -19,7 +19,7 @@ from taobao_pipeline.tables import COMPUTED_TABLES
 from taobao_pipeline.validation import Validated, validate
 from taobao_pipeline.warehouse import SOURCES as ORDER
 
-# the staged table of each source, and the query that stages revenue (summed per shop)
+# the staged table of each source (revenue is staged summed per shop)
 STAGED_AS = {"villages": "villages", "shops": "shops", "revenue": "shop_sales"}
 
 

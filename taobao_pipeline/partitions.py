@@ -19,7 +19,7 @@ editions = dg.TimeWindowPartitionsDefinition(
 )
 
 
-def edition_keys(context: dg.AssetExecutionContext) -> list[int]:
+def edition_keys(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[int]:
     """The editions a run materializes: one, or a range in a single-run backfill."""
     return [int(key) for key in context.partition_keys]
 

@@ -46,8 +46,6 @@ _DATABASE: duckdb.DuckDBPyConnection | None = None
 # (schema, table) -> the files (path, size, mtime) its view reads: unchanged, kept as is
 _VIEWED: dict[tuple[str, str], tuple[tuple[str, int, int], ...]] = {}
 _KINDS: dict[str, dict[str, str]] = {}  # schema -> table -> VIEW or TABLE
-
-
 _LOCK = threading.Lock()  # editions may be staged from several threads
 
 

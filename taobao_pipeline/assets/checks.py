@@ -18,7 +18,7 @@ from taobao_pipeline.assets.compute import national_summary, taobao_villages
 from taobao_pipeline.assets.ingest import revenue, shops, villages
 from taobao_pipeline.assets.validate import load_audit
 from taobao_pipeline.designations import parameters, used
-from taobao_pipeline.partitions import editions, for_each_edition
+from taobao_pipeline.partitions import edition_keys, editions, for_each_edition
 from taobao_pipeline.reconciliation import reconcile
 from taobao_pipeline.resources import RulesResource, WarehouseResource
 
@@ -45,7 +45,7 @@ def _per_edition(
         with warehouse.warehouse.staging(edition) as stg:
             return measure(stg.conn, edition)
 
-    return for_each_edition([int(key) for key in context.partition_keys], one)
+    return for_each_edition(edition_keys(context), one)
 
 
 def _schema(conn: duckdb.DuckDBPyConnection) -> str:

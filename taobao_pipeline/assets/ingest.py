@@ -36,8 +36,8 @@ def _ingest(
             ),
         }
 
-    # revenue one edition at a time: two national years of sales at once would double
-    # the peak memory (about 4 GB at scale 1.0)
+    # revenue one edition at a time: two national years of sales at once raised the peak
+    # memory from 2.7 GB to 4.6 GB at scale 1.0, for 3.7 s of 35 s
     parallel = 1 if source == "revenue" else None
     per_edition = for_each_edition(edition_keys(context), one, parallel)
     return dg.MaterializeResult(metadata=edition_metadata(per_edition))

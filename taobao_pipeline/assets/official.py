@@ -72,8 +72,7 @@ def _imported(
         ).fetchall()[0][0]
         if not exists:
             return pl.DataFrame()
-        keys = [int(k) for k in context.partition_keys]
-        return conn.sql(sql, params={"e": keys}).pl()
+        return conn.sql(sql, params={"e": edition_keys(context)}).pl()
 
 
 @dg.asset_check(
