@@ -475,3 +475,16 @@ def test_scales_are_proportional() -> None:
     assert big.towns == int(1756 * 0.1 + 0.5)
     ratio = big.revenue_cents / small.revenue_cents
     assert 9 < ratio < 11
+
+
+def test_tiny_scales_plan_only_the_cluster_towns_their_provinces_hold(tmp_path: Path) -> None:
+    # 2014 at 0.03: 6 villages, no province with 3, so no cluster town (the record's 19
+    # scale to 1); generating used to fail on it
+    for scale in (0.01, 0.02, 0.03, 0.04, 0.05):
+        for e in range(2009, 2023):
+            t = edition_targets(e, scale)
+            assert t.cluster_towns <= sum(n // 3 for n in t.provinces.values()), (scale, e)
+    assert edition_targets(2014, 0.03).towns == 0
+    summary = generate(tmp_path, editions=[2014], scale=0.03, seed=0, progress=False)
+    assert summary.editions[2014].towns == 0
+    assert summary.editions[2014].villages == 6

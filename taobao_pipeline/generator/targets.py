@@ -63,7 +63,20 @@ def edition_targets(edition: int, scale: float) -> EditionTargets:
     if villages_full is None or towns_full is None or revenue_full is None or active_full is None:
         raise ValueError(f"no published or planned figures for edition {edition}")
     villages = max(1, _scaled(villages_full, scale)) if villages_full else 0
-    cluster = min(_scaled(CLUSTER_TOWNS[edition], scale), villages // 3)
+    published = province_figures(edition)
+    fixed = {k: _scaled(v, scale) for k, v in published.items()}
+    # Keep the published part within the total (only bites at tiny scales).
+    while sum(fixed.values()) > villages:
+        k = min(fixed, key=lambda k: (published[k] * scale - fixed[k] + 1, k))
+        fixed[k] -= 1
+    weights = {k: w for k, w in province_weights(edition).items() if k not in published}
+    rest = largest_remainder(villages - sum(fixed.values()), weights)
+    provinces = {**fixed, **rest}
+    provinces = {k: v for k, v in provinces.items() if v > 0}
+    # a cluster town is 3 Taobao villages of one province: at tiny scales the provinces'
+    # villages may hold fewer clusters than the scaled record (2014 at scale 0.03)
+    room = sum(n // 3 for n in provinces.values())
+    cluster = min(_scaled(CLUSTER_TOWNS[edition], scale), villages // 3, room)
     if edition < SALES_RULE_FROM:
         cluster = min(cluster, _scaled(towns_full, scale))
         towns = cluster
@@ -76,17 +89,6 @@ def edition_targets(edition: int, scale: float) -> EditionTargets:
     union_cents = (
         round(union * 100 * ratio) if union else round(revenue_cents * (1 + TOWN_EXTRA_SHARE))
     )
-
-    published = province_figures(edition)
-    fixed = {k: _scaled(v, scale) for k, v in published.items()}
-    # Keep the published part within the total (only bites at tiny scales).
-    while sum(fixed.values()) > villages:
-        k = min(fixed, key=lambda k: (published[k] * scale - fixed[k] + 1, k))
-        fixed[k] -= 1
-    weights = {k: w for k, w in province_weights(edition).items() if k not in published}
-    rest = largest_remainder(villages - sum(fixed.values()), weights)
-    provinces = {**fixed, **rest}
-    provinces = {k: v for k, v in provinces.items() if v > 0}
     return EditionTargets(
         edition=edition,
         villages=villages,
