@@ -85,6 +85,15 @@ class Staging:
         path = self.folder / f"{table}.parquet"
         return [path] if path.exists() else []
 
+    def column(self, table: str, name: str) -> pl.Series:
+        """One column of a staged table, read by polars (twice as fast as through DuckDB
+        for the 3.9M shop ids of a national edition); empty when it is not staged."""
+        files = self.files(table)
+        if not files:
+            dtype = POLARS_TYPES[dict(columns_of(table))[name]]
+            return pl.Series(name, [], dtype)
+        return pl.read_parquet(files, columns=[name]).to_series()
+
     def _path(self, table: str, source: str | None) -> Path:
         if (table in PER_SOURCE) != (source is not None):
             raise ValueError(f"{table}: a source part is needed exactly for {PER_SOURCE}")

@@ -49,6 +49,24 @@ def test_writes_replace_whole_tables_and_cast_to_the_definition(tmp_path: Path) 
     assert _count(stg, "load_audit") == 2
 
 
+def test_a_column_reads_what_was_staged_or_nothing(tmp_path: Path) -> None:
+    stg = Staging(tmp_path / "2020", 2020)
+    unstaged = stg.column("shops", "shop_id")
+    assert unstaged.len() == 0 and unstaged.dtype == pl.String
+    shops = pl.DataFrame(
+        {
+            "shop_id": ["S2", "S1"],
+            "village_code": ["330782001201"] * 2,
+            "platform": ["taobao"] * 2,
+            "opened_on": ["2019-01-01"] * 2,
+            "closed_on": [None, None],
+            "main_category": [None, None],
+        }
+    ).with_columns(pl.col("opened_on").str.to_date(), pl.col("closed_on").cast(pl.Date))
+    stg.write_frame("shops", shops)
+    assert stg.column("shops", "shop_id").to_list() == ["S2", "S1"]
+
+
 def test_another_staging_of_the_folder_sees_the_new_files(tmp_path: Path) -> None:
     first = Staging(tmp_path / "2020", 2020)
     frame = pl.DataFrame(
