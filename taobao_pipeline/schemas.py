@@ -120,6 +120,25 @@ def village_schema() -> pa.DataFrameSchema:
     )
 
 
+def _closed_after_opened(data: pa.PolarsData) -> pl.LazyFrame:
+    """A shop closes on or after its opening; rows with a missing or malformed date fail
+    their own checks, not this one."""
+    closed, opened = pl.col("closed_on"), pl.col("opened_on")
+    types = data.lazyframe.collect_schema()
+    if types["closed_on"] == types["opened_on"] == pl.Date:
+        # dates from Parquet compare as they are (casting them to text for the rule below
+        # took 0.6 s for 3.9M shops)
+        return data.lazyframe.select(closed.is_null() | opened.is_null() | (closed >= opened))
+    # ISO dates compare as text
+    closed, opened = closed.cast(pl.String), opened.cast(pl.String)
+    return data.lazyframe.select(
+        closed.is_null()
+        | ~closed.str.contains(DATE)
+        | ~opened.str.contains(DATE)
+        | (closed >= opened)
+    )
+
+
 def shop_schema(village_codes: pl.Series) -> pa.DataFrameSchema:
     """Rules of the shop registry; ``village_codes`` are the accepted villages."""
     return pa.DataFrameSchema(
@@ -147,18 +166,7 @@ def shop_schema(village_codes: pl.Series) -> pa.DataFrameSchema:
             "closed_on": _text(True, [_is_date("closed_on")]),
             "main_category": _text(),
         },
-        checks=[
-            # ISO dates compare as text; rows with a malformed date fail their own check
-            pa.Check(
-                lambda data: data.lazyframe.select(
-                    (closed := pl.col("closed_on").cast(pl.String)).is_null()
-                    | ~closed.str.contains(DATE)
-                    | ~(opened := pl.col("opened_on").cast(pl.String)).str.contains(DATE)
-                    | (closed >= opened)
-                ),
-                error="closed_on is before opened_on",
-            )
-        ],
+        checks=[pa.Check(_closed_after_opened, error="closed_on is before opened_on")],
         name="shops",
     )
 

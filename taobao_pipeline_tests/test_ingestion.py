@@ -9,10 +9,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from pandera.errors import SchemaErrors
 
 from taobao_pipeline.extracts import read_extract
 from taobao_pipeline.runner import run_editions
-from taobao_pipeline.schemas import VILLAGES
+from taobao_pipeline.schemas import VILLAGES, shop_schema
 from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.extracts import (
     REVENUE_COLUMNS,
@@ -171,6 +172,28 @@ def test_rules_judge_natively_typed_parquet(tmp_path: Path) -> None:
         ("revenue-float.parquet", 3, "orders is not an integer"),
         ("revenue-typed.parquet", 2, "orders is negative"),
     ]
+
+
+def test_closing_before_opening_is_judged_alike_as_text_and_as_dates() -> None:
+    dates = {
+        "opened_on": ["2019-05-01", "2019-05-01", "2019-05-01", None, "2019-05-01"],
+        "closed_on": ["2019-04-30", "2019-05-01", None, "2019-04-30", "2020-01-01"],
+    }
+    text = pl.DataFrame(
+        {"shop_id": list("abcde"), "village_code": ["330782101201"] * 5, "platform": ["taobao"] * 5}
+        | dates
+    )
+    typed = text.with_columns(pl.col("opened_on", "closed_on").str.to_date())
+    schema = shop_schema(pl.Series(["330782101201"]))
+
+    def failures(frame: pl.DataFrame) -> list[tuple[int, str]]:
+        with pytest.raises(SchemaErrors) as caught:
+            schema.validate(frame, lazy=True)
+        cases = caught.value.failure_cases
+        return sorted(zip(cases["index"].to_list(), cases["check"].to_list(), strict=True))
+
+    expected = [(0, "closed_on is before opened_on"), (3, "not_nullable")]
+    assert failures(text) == failures(typed) == expected
 
 
 @pytest.mark.parametrize("name", ["villages.csv", "villages.csv.gz"])
