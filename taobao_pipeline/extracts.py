@@ -12,14 +12,18 @@ import codecs
 import gzip
 import re
 import tempfile
+import zlib
 from pathlib import Path
 from typing import BinaryIO
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from taobao_pipeline.schemas import Source
 
 EXTENSIONS = (".parquet", ".csv.gz", ".csv")
+SAMPLE_BYTES = 1 << 20  # of a CSV's first lines, for its length per row
 ROW = "_row"  # 1-based data row number in its file
 FILE = "_file"
 
@@ -66,6 +70,22 @@ def source_files(edition_dir: Path, source: Source) -> list[Path]:
         names = ", ".join(p.name for p in found)
         raise ExtractError(edition_dir / source.name, f"several files for one register: {names}")
     return sorted(found)
+
+
+def estimated_rows(path: Path) -> int:
+    """About how many rows a file holds, without reading it: exact for Parquet (its
+    metadata), for CSV its size over the length of its first lines (gzipped: over their
+    compressed length). Unreadable: 0 (reading it will say why)."""
+    try:
+        if path.name.endswith(".parquet"):
+            return pq.ParquetFile(path).metadata.num_rows
+        with open(path, "rb") as raw:
+            sample = gzip.GzipFile(fileobj=raw) if path.name.endswith(".gz") else raw
+            lines = sample.readlines(SAMPLE_BYTES)
+            consumed = raw.tell()  # of the file's bytes: compressed ones for a .gz
+    except (OSError, EOFError, zlib.error, pa.ArrowException):
+        return 0
+    return round(len(lines) * path.stat().st_size / max(consumed, 1))
 
 
 def _open_bytes(path: Path) -> BinaryIO:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -25,13 +26,19 @@ def edition_keys(context: dg.AssetExecutionContext | dg.AssetCheckExecutionConte
 
 
 def for_each_edition(
-    editions: list[int], work: Callable[[int], T], parallel: int | None = None
+    editions: list[int],
+    work: Callable[[int], T],
+    parallel: int | None = None,
+    size: Callable[[int], int] | None = None,
 ) -> dict[int, T]:
     """``work(edition)`` for each edition, ``parallel`` at a time (default: one per core).
 
     Threads suffice: polars and DuckDB release the GIL. Editions are independent, and a
     step over several editions otherwise leaves a core idle in its single-threaded
-    stretches (reading a file, writing Parquet). Memory grows with ``parallel``.
+    stretches (reading a file, writing Parquet). Memory grows with the editions at work:
+    with ``size`` (say, rows), editions share the cores only while their sizes add up to
+    no more than the largest edition's, so the step needs the memory of the largest
+    edition alone.
     """
     workers = min(len(editions), parallel or os.cpu_count() or 1)
     if workers <= 1:
@@ -39,6 +46,39 @@ def for_each_edition(
     # latest first: they are the largest (the movement grew every year), and a large
     # edition started last would run alone at the end (shops: 16.7 s against 15.0 s)
     order = sorted(editions, reverse=True)
+    run = work if size is None else _within_largest(order, work, size)
     with ThreadPoolExecutor(workers) as pool:
-        done = dict(zip(order, pool.map(work, order), strict=True))
+        done = dict(zip(order, pool.map(run, order), strict=True))
     return {edition: done[edition] for edition in editions}
+
+
+def _within_largest(
+    editions: list[int], work: Callable[[int], T], size: Callable[[int], int]
+) -> Callable[[int], T]:
+    """``work`` that starts editions in the order given, each once it fits beside those
+    at work (or none is): a large edition is not overtaken by small ones."""
+    sizes = {edition: size(edition) for edition in editions}
+    budget = max(sizes.values())
+    busy = 0
+    started = 0  # editions started: the next in line is editions[started]
+    turn = threading.Condition()
+
+    def run(edition: int) -> T:
+        nonlocal busy, started
+        with turn:
+            turn.wait_for(
+                lambda: (
+                    editions[started] == edition and (busy == 0 or busy + sizes[edition] <= budget)
+                )
+            )
+            busy += sizes[edition]
+            started += 1
+            turn.notify_all()
+        try:
+            return work(edition)
+        finally:
+            with turn:
+                busy -= sizes[edition]
+                turn.notify_all()
+
+    return run

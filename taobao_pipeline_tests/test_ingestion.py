@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from pandera.errors import SchemaErrors
 
-from taobao_pipeline.extracts import read_extract
+from taobao_pipeline.extracts import estimated_rows, read_extract
 from taobao_pipeline.runner import run_editions
 from taobao_pipeline.schemas import VILLAGES, shop_schema
 from taobao_pipeline_tests.conftest import read_table
@@ -194,6 +194,28 @@ def test_closing_before_opening_is_judged_alike_as_text_and_as_dates() -> None:
 
     expected = [(0, "closed_on is before opened_on"), (3, "not_nullable")]
     assert failures(text) == failures(typed) == expected
+
+
+def test_rows_are_estimated_without_reading_the_files(tmp_path: Path) -> None:
+    rows = 200_000  # several MiB of CSV: more than the sample
+    frame = pl.DataFrame(
+        {
+            "shop_id": [f"S{i:09d}" for i in range(rows)],
+            "month": ["2020-01"] * rows,
+            "gmv_rmb": [f"{i % 997}.{i % 100:02d}" for i in range(rows)],
+            "orders": [str(i % 13) for i in range(rows)],
+        }
+    )
+    frame.write_parquet(tmp_path / "revenue.parquet")
+    frame.write_csv(tmp_path / "revenue.csv")
+    with gzip.open(tmp_path / "revenue.csv.gz", "wb") as f:
+        frame.write_csv(f)
+    (tmp_path / "broken.csv.gz").write_bytes(b"not gzip at all")
+    assert estimated_rows(tmp_path / "revenue.parquet") == rows
+    assert estimated_rows(tmp_path / "revenue.csv") == pytest.approx(rows, rel=0.02)
+    assert estimated_rows(tmp_path / "revenue.csv.gz") == pytest.approx(rows, rel=0.1)
+    assert estimated_rows(tmp_path / "broken.csv.gz") == 0
+    assert estimated_rows(tmp_path / "absent.parquet") == 0
 
 
 @pytest.mark.parametrize("name", ["villages.csv", "villages.csv.gz"])
