@@ -48,12 +48,14 @@ GENERATE = (
 
 @dataclass
 class Run:
-    """One child process: wall seconds, peak resident memory, exit status."""
+    """One child process: wall seconds, peak resident memory, exit status, CPU seconds
+    (user and system, of the child and the processes it waited for)."""
 
     seconds: float
     peak_mb: float
     ok: bool
     note: str = ""
+    cpu_seconds: float = 0.0
 
 
 @dataclass
@@ -75,6 +77,10 @@ class Contender:
     @property
     def peak_mb(self) -> float:
         return max(r.peak_mb for r in self.runs)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(r.cpu_seconds for r in self.runs)
 
 
 @dataclass
@@ -107,7 +113,8 @@ def run_child(args: list[str | Path], log: Path, env: dict[str, str] | None = No
         note = "killed (out of memory?)" if killed else f"exit code {proc.returncode}"
         tail = log.read_text(errors="replace").splitlines()[-15:]
         print(f"  {args[0]} failed: {note}; see {log}\n    " + "\n    ".join(tail))
-    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode == 0, note)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode == 0, note, cpu)
 
 
 def ensure_data(
@@ -273,7 +280,8 @@ def measure(args: argparse.Namespace, scale: str, raw: Path, gen: dict[str, floa
             result.contenders[name].runs.append(run)
             print(
                 f"  scale {scale} run {i + 1}/{args.repeat} {name}: {run.seconds:.1f} s, "
-                f"{run.peak_mb:.0f} MB{' ' + run.note if run.note else ''}",
+                f"{run.peak_mb:.0f} MB, {run.cpu_seconds:.1f} CPU s"
+                f"{' ' + run.note if run.note else ''}",
                 flush=True,
             )
     if kept:
@@ -340,17 +348,43 @@ def _fmt_runs(c: Contender) -> str:
 def results_table(r: ScaleResult) -> list[str]:
     floor = r.contenders.get("floor")
     lines = [
-        "| contender | median s | all runs (s) | / floor | peak memory | designated |",
-        "| --- | ---: | --- | ---: | ---: | ---: |",
+        "| contender | median s | all runs (s) | / floor | peak memory | CPU s | cores busy "
+        "| designated |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for c in r.contenders.values():
         ratio = f"{c.median / floor.median:.2f}" if floor and floor.ok and c.ok else "-"
         count = "-" if c.designated is None else str(len(c.designated))
         lines.append(
             f"| {c.name} | {c.median:.1f} | {_fmt_runs(c)} | {ratio} | "
-            f"{c.peak_mb / 1024:.2f} GB | {count} |"
+            f"{c.peak_mb / 1024:.2f} GB | {c.cpu_median:.1f} | {c.cpu_median / c.median:.2f} "
+            f"| {count} |"
         )
     return lines
+
+
+def cpu_bound(r: ScaleResult) -> list[str]:
+    """What the pipeline's CPU time allows on this machine's cores, against the 5x bar."""
+    p, pd_ = r.contenders.get("pipeline"), r.contenders.get("pandas")
+    if not (p and p.ok and pd_ and pd_.ok):
+        return []
+    cores = os.cpu_count() or 1
+    least = p.cpu_median / cores
+    target = pd_.median / 5
+    lines = [
+        f"CPU time bounds the wall time from below: the pipeline's runs used "
+        f"{p.cpu_median:.1f} CPU s (median), so on {cores} cores no scheduling brings a run "
+        f"under {least:.1f} s; its cores were busy {p.cpu_median / p.median / cores:.0%} of "
+        f"the time. 5x pandas means {target:.1f} s"
+    ]
+    if least > target:
+        lines[0] += (
+            f": the pipeline's CPU work would have to shrink by at least "
+            f"{1 - target * cores / p.cpu_median:.0%}, with every core busy throughout."
+        )
+    else:
+        lines[0] += ", within what the CPU work allows."
+    return [*lines, ""]
 
 
 def _editions(eds: list[int]) -> str:
@@ -492,7 +526,9 @@ def report(args: argparse.Namespace, results: list[ScaleResult], prof: dict[str,
         "delete it to regenerate after the generator changes). "
         "Each repetition runs each contender as a child process in a fresh temporary "
         "directory (the pipeline with a fresh warehouse, staging dir and `DAGSTER_HOME`); "
-        "seconds are wall-clock, peak memory is the child's `ru_maxrss` from `os.wait4`. "
+        "seconds are wall-clock, peak memory is the child's `ru_maxrss` from `os.wait4`, "
+        "CPU seconds its user and system time from the same call (cores busy: CPU seconds "
+        "over wall seconds). "
         "Contenders alternate within each repetition, so a busy machine slows all of them. "
         "DuckDB (pipeline and floor) may use up to 80% of RAM (its default `memory_limit`) "
         "before spilling, so a DuckDB peak says what it took, not what it needed.",
@@ -520,6 +556,7 @@ def report(args: argparse.Namespace, results: list[ScaleResult], prof: dict[str,
         "",
         *results_table(main),
         "",
+        *cpu_bound(main),
         f"Generating the data: {main.generation['seconds']:.0f} s, peak "
         f"{main.generation['peak_mb'] / 1024:.2f} GB"
         + (
