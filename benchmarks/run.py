@@ -295,8 +295,8 @@ def measure(args: argparse.Namespace, scale: str, raw: Path, gen: dict[str, floa
     return result
 
 
-def profile(raw: Path, editions: list[int]) -> dict[str, float]:
-    """The library profile (benchmarks.profile) in a child process."""
+def profile(raw: Path, editions: list[int]) -> dict[str, list[float]]:
+    """The library profile (benchmarks.profile) in a child process: stage -> [wall, CPU]."""
     with tempfile.TemporaryDirectory(prefix="taobao-bench-profile-") as tmp:
         spec = ",".join(map(str, editions))
         out = subprocess.run(
@@ -475,7 +475,9 @@ def verdicts(results: list[ScaleResult]) -> list[str]:
     return out
 
 
-def report(args: argparse.Namespace, results: list[ScaleResult], prof: dict[str, float]) -> str:
+def report(
+    args: argparse.Namespace, results: list[ScaleResult], prof: dict[str, list[float]]
+) -> str:
     main = results[-1]
     info = machine()
     end = commit()
@@ -609,7 +611,7 @@ STAGES = {  # Dagster step -> stage of the asset graph; any other step is an ass
 STAGE_ORDER = ("ingest", "validate", "compute", "asset checks", "publish", "official")
 
 
-def where_time_goes(r: ScaleResult, prof: dict[str, float]) -> list[str]:
+def where_time_goes(r: ScaleResult, prof: dict[str, list[float]]) -> list[str]:
     lines = ["", f"## Where the time goes (scale {r.scale})", ""]
     p = r.contenders.get("pipeline")
     if r.steps and p:
@@ -635,7 +637,8 @@ def where_time_goes(r: ScaleResult, prof: dict[str, float]) -> list[str]:
             "",
         ]
     if prof:
-        total = sum(s for k, s in prof.items() if ":" not in k or k.endswith("total"))
+        whole = [k for k in prof if ":" not in k or k.endswith("total")]
+        total, total_cpu = (sum(prof[k][i] for k in whole) for i in (0, 1))
         lines += [
             "The same work through the library directly, in one process "
             "(`benchmarks/profile.py`: `ingest` per source split into reading the files, "
@@ -644,17 +647,26 @@ def where_time_goes(r: ScaleResult, prof: dict[str, float]) -> list[str]:
             f"folder per edition): {total:.1f} s in all"
             + (f", against {p.runs[-1].seconds:.1f} s for the CLI run above." if p else "."),
             "",
-            "| stage | seconds | share |",
-            "| --- | ---: | ---: |",
+            "| stage | seconds | share | CPU seconds | cores busy |",
+            "| --- | ---: | ---: | ---: | ---: |",
         ]
-        for stage, seconds in prof.items():
+        for stage, (seconds, cpu) in prof.items():
             if stage.endswith(": total"):  # what ingest does besides reading and validating
                 source = stage.removesuffix(": total")
-                read = prof.get(f"{source}: read files", 0.0)
-                validate = prof.get(f"{source}: validate (Pandera rules, repeats, audit)", 0.0)
-                stage, seconds = f"{source}: staging", seconds - read - validate
-            lines.append(f"| {stage} | {seconds:.1f} | {seconds / total:.0%} |")
-        lines.append(f"| *total* | {total:.1f} | 100% |")
+                parts = [
+                    f"{source}: read files",
+                    f"{source}: validate (Pandera rules, repeats, audit)",
+                ]
+                stage = f"{source}: staging"
+                seconds -= sum(prof[k][0] for k in parts if k in prof)
+                cpu -= sum(prof[k][1] for k in parts if k in prof)
+            busy = f"{cpu / seconds:.2f}" if seconds > 0 else "-"
+            lines.append(
+                f"| {stage} | {seconds:.1f} | {seconds / total:.0%} | {cpu:.1f} | {busy} |"
+            )
+        lines.append(
+            f"| *total* | {total:.1f} | 100% | {total_cpu:.1f} | {total_cpu / total:.2f} |"
+        )
     return lines
 
 
