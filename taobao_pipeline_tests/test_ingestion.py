@@ -13,7 +13,7 @@ from pandera.errors import SchemaErrors
 
 from taobao_pipeline.extracts import estimated_rows, read_extract
 from taobao_pipeline.runner import run_editions
-from taobao_pipeline.schemas import VILLAGES, shop_schema
+from taobao_pipeline.schemas import VILLAGES, revenue_schema, shop_schema
 from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.extracts import (
     REVENUE_COLUMNS,
@@ -194,6 +194,30 @@ def test_closing_before_opening_is_judged_alike_as_text_and_as_dates() -> None:
 
     expected = [(0, "closed_on is before opened_on"), (3, "not_nullable")]
     assert failures(text) == failures(typed) == expected
+
+
+def test_month_rules_name_each_bad_month_once() -> None:
+    """The month rules run their regular expression only outside the window: every
+    month still gets exactly the reason the contract gives it."""
+    months = [f"2019-{m:02d}" for m in range(7, 13)] + [f"2020-{m:02d}" for m in range(1, 7)]
+    values = ["2020-06", "2019-07", "2020-07", "2019-06", "2020-13", "2020-6", "June", None]
+    frame = pl.DataFrame(
+        {"shop_id": "a", "month": values, "gmv_rmb": "1.00", "orders": "1"},
+        schema_overrides={"month": pl.String},
+    )
+    with pytest.raises(SchemaErrors) as caught:
+        revenue_schema(months, pl.Series(["a"])).validate(frame, lazy=True)
+    cases = caught.value.failure_cases
+    found = sorted(zip(cases["index"].to_list(), cases["check"].to_list(), strict=True))
+    outside = "month is outside the edition's window 2019-07..2020-06"
+    assert found == [
+        (2, outside),
+        (3, outside),
+        (4, "month is not YYYY-MM"),
+        (5, "month is not YYYY-MM"),
+        (6, "month is not YYYY-MM"),
+        (7, "not_nullable"),
+    ]
 
 
 def test_rows_are_estimated_without_reading_the_files(tmp_path: Path) -> None:
