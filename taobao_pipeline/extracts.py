@@ -42,7 +42,7 @@ def editions_in(raw_dir: Path) -> list[int]:
     if not raw_dir.is_dir():
         return []
     return sorted(
-        int(p.name) for p in raw_dir.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}", p.name)
+        int(p.name) for p in raw_dir.iterdir() if p.is_dir() and re.fullmatch(r"[0-9]{4}", p.name)
     )
 
 

@@ -20,12 +20,14 @@ from taobao_pipeline.rules import URBAN_RURAL_CODES
 
 PLATFORMS = ("taobao", "tmall", "1688", "xianyu", "aliexpress", "fliggy", "hema")
 
-CODE_12 = r"^\d{12}$"
-INTEGER = r"^-?\d{1,18}$"
+# ASCII digits: the regular expressions' \d also matches other scripts' digits (full-width
+# １２ among them), which pass a rule and then do not convert to a number
+CODE_12 = r"^[0-9]{12}$"
+INTEGER = r"^-?[0-9]{1,18}$"
 # DECIMAL(18,2): at most 16 digits before the point and 2 after it
-MONEY = r"^-?\d{1,16}(\.\d{1,2})?$"
-DATE = r"^\d{4}-\d{2}-\d{2}$"
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONEY = r"^-?[0-9]{1,16}(\.[0-9]{1,2})?$"
+DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 
 
 Rule = Callable[[pl.Expr], pl.Expr]

@@ -58,6 +58,19 @@ def _rule_failures(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFr
     )
 
 
+def _all_converted(text: pl.DataFrame, typed: pl.DataFrame, source: Source) -> None:
+    """Every value that passed the rules converted to its type. A value that became null
+    would be a gap in the rules, and a sum that silently leaves out money: stop instead."""
+    for name in source.typed:
+        if typed[name].null_count() == text[name].null_count():
+            continue
+        lost = text.filter(pl.col(name).is_not_null() & typed[name].is_null())
+        rows = ", ".join(
+            f"{f} row {r}: {v!r}" for f, r, v in lost.select(FILE, ROW, name).head(5).rows()
+        )
+        raise RuntimeError(f"{source.name}: {name} passed the rules but did not convert ({rows})")
+
+
 def _record(frame: pl.DataFrame) -> pl.Expr:
     """The row's values as delivered (trimmed), as JSON."""
     return pl.struct([c for c in frame.columns if c not in (ROW, FILE)]).struct.json_encode()
@@ -152,12 +165,13 @@ def validate(
     failures = pl.concat(
         [combined.select(FILE, ROW)[failed["index"]], failed.select("reason")], how="horizontal"
     )
-    passed = (
+    kept = (
         combined.with_row_index("_index")
         .filter(~pl.col("_index").is_in(failed["index"].cast(pl.UInt32).implode()))
         .drop("_index")
-        .with_columns(t.load(n, combined.schema[n]) for n, t in source.typed.items())
     )
+    passed = kept.with_columns(t.load(n, combined.schema[n]) for n, t in source.typed.items())
+    _all_converted(kept, passed, source)
     accepted, repeats = _judge_repeats(passed, source)
     reasons = pl.concat([failures, repeats.select(FILE, ROW, pl.col("_reason").alias("reason"))])
     rejected, audit = [], []

@@ -5,15 +5,18 @@ from __future__ import annotations
 import gzip
 import random
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
+import pandera.polars as pa
 import polars as pl
 import pytest
 from pandera.errors import SchemaErrors
 
 from taobao_pipeline.extracts import estimated_rows, read_extract
 from taobao_pipeline.runner import run_editions
-from taobao_pipeline.schemas import VILLAGES, revenue_schema, shop_schema
+from taobao_pipeline.schemas import REVENUE, VILLAGES, revenue_schema, shop_schema
+from taobao_pipeline.validation import validate
 from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.extracts import (
     REVENUE_COLUMNS,
@@ -218,6 +221,47 @@ def test_month_rules_name_each_bad_month_once() -> None:
         (6, "month is not YYYY-MM"),
         (7, "not_nullable"),
     ]
+
+
+WINDOW_2020 = [f"2019-{m:02d}" for m in range(7, 13)] + [f"2020-{m:02d}" for m in range(1, 7)]
+
+
+def revenue_file(rows: list[dict[str, str]]) -> dict[str, pl.DataFrame]:
+    """Revenue rows as ``read_extract`` gives them, from one file ``revenue.csv``."""
+    frame = pl.DataFrame(rows).with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row"),
+        pl.lit("revenue.csv", pl.Categorical).alias("_file"),
+    )
+    return {"revenue.csv": frame}
+
+
+def test_digits_of_other_scripts_are_rejected_not_lost() -> None:
+    """Full-width digits (common in Chinese exports) are not the contract's digits: their
+    rows are rejected with the field's reason. Before, a full-width amount was accepted
+    as an empty one, and left out of the village's revenue."""
+    good = {"shop_id": "a", "month": "2020-06", "gmv_rmb": "12.50", "orders": "1"}
+    rows = [
+        good,
+        good | {"month": "2020-05", "gmv_rmb": "１２.５"},
+        good | {"month": "2020-04", "orders": "１"},
+        good | {"month": "２０２０-０３"},
+    ]
+    result = validate(revenue_file(rows), REVENUE, revenue_schema(WINDOW_2020, pl.Series(["a"])))
+    assert result.accepted["gmv_rmb"].to_list() == [Decimal("12.50")]
+    assert result.rejected.select("row_number", "reason").rows() == [
+        (2, "gmv_rmb is not a decimal with at most 2 places"),
+        (3, "orders is not an integer"),
+        (4, "month is not YYYY-MM"),
+    ]
+
+
+def test_a_value_that_passes_the_rules_but_does_not_convert_stops_the_load() -> None:
+    """Should a rule ever let through a value its type cannot hold, the load stops and
+    names the row: an accepted row must never carry an empty amount in place of one."""
+    rows = [{"shop_id": "a", "month": "2020-06", "gmv_rmb": "ten", "orders": "1"}]
+    no_rules = pa.DataFrameSchema({}, name="revenue")
+    with pytest.raises(RuntimeError, match=r"gmv_rmb passed the rules.*revenue.csv row 1: 'ten'"):
+        validate(revenue_file(rows), REVENUE, no_rules)
 
 
 def test_rows_are_estimated_without_reading_the_files(tmp_path: Path) -> None:
