@@ -26,6 +26,7 @@ EXTENSIONS = (".parquet", ".csv.gz", ".csv")
 SAMPLE_BYTES = 1 << 20  # of a CSV's first lines, for its length per row
 ROW = "_row"  # 1-based data row number in its file
 FILE = "_file"
+_DUPLICATED = re.compile(r"_duplicated_[0-9]+$")
 
 
 class ExtractError(Exception):
@@ -114,7 +115,7 @@ def _read_csv(path: Path) -> pl.DataFrame:
                 if "utf-8" not in str(e).lower():
                     raise
         return _read_gb18030(path)
-    except (pl.exceptions.PolarsError, OSError, EOFError) as e:
+    except (pl.exceptions.PolarsError, OSError, EOFError, zlib.error) as e:
         raise ExtractError(path, f"unreadable CSV: {e}") from e
 
 
@@ -137,9 +138,15 @@ def _as_text(column: pl.Series) -> pl.Series:
     if column.dtype == pl.String:
         return column
     if column.dtype == pl.Datetime:
+        # judged row by row: a time of day makes only its own row not a date
         midnight = column.dt.truncate("1d") == column
-        if midnight.all():
-            return column.dt.date().cast(pl.Utf8)
+        return pl.select(
+            pl.when(midnight).then(column.dt.date().cast(pl.Utf8)).otherwise(column.cast(pl.Utf8))
+        ).to_series()
+    if column.dtype == pl.Float32:
+        # the value the file holds, not the shortest text that reads back as that Float32:
+        # 1234567.89 stored as Float32 is 1234567.875, and judged as such
+        return column.cast(pl.Float64).cast(pl.Utf8)
     return column.cast(pl.Utf8)
 
 
@@ -154,7 +161,12 @@ def _read_parquet(path: Path, source: Source) -> pl.DataFrame:
         typed = source.typed.get(column.strip().lower())
         return typed is not None and typed.native(frame.schema[column])
 
-    return frame.select(frame[c] if keeps_type(c) else _as_text(frame[c]) for c in frame.columns)
+    try:
+        return frame.select(
+            frame[c] if keeps_type(c) else _as_text(frame[c]) for c in frame.columns
+        )
+    except pl.exceptions.PolarsError as e:  # e.g. an extra column of lists
+        raise ExtractError(path, f"a column cannot be read as text: {e}") from e
 
 
 def read_extract(path: Path, source: Source) -> pl.DataFrame:
@@ -165,8 +177,12 @@ def read_extract(path: Path, source: Source) -> pl.DataFrame:
     """
     frame = _read_parquet(path, source) if path.name.endswith(".parquet") else _read_csv(path)
     names = [c.strip().lstrip("\ufeff").lower() for c in frame.columns]
-    if len(set(names)) != len(names):
+    # polars renames a CSV header's second "x" to "x_duplicated_0"
+    if len({_DUPLICATED.sub("", n) for n in names}) != len(names):
         raise ExtractError(path, f"repeated column names in header: {frame.columns}")
+    reserved = [n for n in names if n in (ROW, FILE)]
+    if reserved:
+        raise ExtractError(path, f"column name(s) reserved for the pipeline: {', '.join(reserved)}")
     frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
     missing = [c for c in source.required if c not in names]
     if missing:

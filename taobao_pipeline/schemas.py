@@ -212,7 +212,7 @@ def revenue_schema(months: list[str], shop_ids: pl.Series) -> pa.DataFrameSchema
                     _check(
                         lambda c: c.str.contains(MONEY),
                         "gmv_rmb is not a decimal with at most 2 places",
-                        lambda c: c.abs() < 10**16,  # fits DECIMAL(18,2)
+                        lambda c: (c > -(10**16)) & (c < 10**16),  # fits DECIMAL(18,2)
                     )
                 ],
             ),
@@ -243,7 +243,8 @@ class Typed:
 
 
 def _integer(dtype: pl.DataType) -> bool:
-    return dtype.is_integer()
+    # UInt64 may hold values above Int64's: as text, the integer rule judges them
+    return dtype.is_integer() and dtype != pl.UInt64
 
 
 INTEGER_FIELD = Typed(pl.Int64, _integer, lambda c: c)

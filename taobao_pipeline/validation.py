@@ -176,9 +176,10 @@ def validate(
     reasons = pl.concat([failures, repeats.select(FILE, ROW, pl.col("_reason").alias("reason"))])
     rejected, audit = [], []
     for name, part in zip(names, parts, strict=True):
-        mine = reasons.filter(pl.col(FILE) == name).select(ROW, "reason")
+        # "_reason": a file may have an extra column of its own called "reason"
+        mine = reasons.filter(pl.col(FILE) == name).select(ROW, pl.col("reason").alias("_reason"))
         bad = part.filter(pl.col(ROW).is_in(mine[ROW].implode())).join(mine, on=ROW).sort(ROW)
-        rejected.append(_rejected(bad.drop("reason"), source.name, bad["reason"]))
+        rejected.append(_rejected(bad.drop("_reason"), source.name, bad["_reason"]))
         audit.append((name, part.height, bad.height))
     accepted_by_file = dict(accepted.group_by(FILE).len().iter_rows())
     audit_frame = pl.DataFrame(

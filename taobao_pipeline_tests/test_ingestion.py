@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import random
 from collections.abc import Callable
@@ -13,9 +14,9 @@ import polars as pl
 import pytest
 from pandera.errors import SchemaErrors
 
-from taobao_pipeline.extracts import estimated_rows, read_extract
+from taobao_pipeline.extracts import ExtractError, estimated_rows, read_extract
 from taobao_pipeline.runner import run_editions
-from taobao_pipeline.schemas import REVENUE, VILLAGES, revenue_schema, shop_schema
+from taobao_pipeline.schemas import REVENUE, SHOPS, VILLAGES, revenue_schema, shop_schema
 from taobao_pipeline.validation import validate
 from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.extracts import (
@@ -262,6 +263,102 @@ def test_a_value_that_passes_the_rules_but_does_not_convert_stops_the_load() -> 
     no_rules = pa.DataFrameSchema({}, name="revenue")
     with pytest.raises(RuntimeError, match=r"gmv_rmb passed the rules.*revenue.csv row 1: 'ten'"):
         validate(revenue_file(rows), REVENUE, no_rules)
+
+
+def read_revenue(path: Path) -> tuple[list[tuple], list[tuple[int, str]]]:
+    """Accepted rows and (row, reason) of the rejected ones, for one revenue file of 2020."""
+    result = validate(
+        {path.name: read_extract(path, REVENUE)},
+        REVENUE,
+        revenue_schema(WINDOW_2020, pl.Series(["a"])),
+    )
+    return result.accepted.rows(), result.rejected.select("row_number", "reason").rows()
+
+
+def test_an_extra_column_called_reason_is_only_part_of_the_record(tmp_path: Path) -> None:
+    path = tmp_path / "revenue.csv"
+    path.write_text("shop_id,month,gmv_rmb,orders,reason\na,2019-01,1.00,1,refund\n")
+    assert read_revenue(path)[1] == [(1, "month is outside the edition's window 2019-07..2020-06")]
+
+
+def test_parquet_values_out_of_the_fields_range_are_rejected_rows(tmp_path: Path) -> None:
+    """Native Parquet types the contract's fields cannot hold are rejected row by row:
+    an unsigned integer above BIGINT, the smallest BIGINT as money (its absolute value
+    overflows), and a Float32 amount, judged by the value it holds (1234567.875)."""
+    path = tmp_path / "revenue.parquet"
+    pl.DataFrame(
+        {
+            "shop_id": "a",
+            "month": ["2020-06", "2020-05", "2020-04", "2020-03"],
+            "gmv_rmb": pl.Series([1.5, 2.0, 1234567.89, -(2**63) + 0.0], dtype=pl.Float32),
+            "orders": pl.Series([1, 2**63 + 1, 1, 1], dtype=pl.UInt64),
+        }
+    ).write_parquet(path)
+    accepted, rejected = read_revenue(path)
+    assert accepted == [("a", "2020-06", Decimal("1.50"), 1)]
+    assert rejected == [
+        (2, "orders is not an integer"),
+        (3, "gmv_rmb is not a decimal with at most 2 places"),
+        (4, "gmv_rmb is not a decimal with at most 2 places"),
+    ]
+    pl.DataFrame(
+        {
+            "shop_id": "a",
+            "month": ["2020-06", "2020-05"],
+            "gmv_rmb": pl.Series([-(2**63), 5], dtype=pl.Int64),
+            "orders": 1,
+        }
+    ).write_parquet(path)
+    assert read_revenue(path)[1] == [(1, "gmv_rmb is not a decimal with at most 2 places")]
+
+
+def test_a_time_of_day_rejects_only_its_own_row(tmp_path: Path) -> None:
+    path = tmp_path / "shops.parquet"
+    pl.DataFrame(
+        {
+            "shop_id": ["a", "b"],
+            "village_code": "330782101201",
+            "platform": "taobao",
+            "opened_on": [dt.datetime(2018, 1, 1), dt.datetime(2018, 2, 1, 9, 30)],
+            "closed_on": pl.Series([None, None], dtype=pl.Date),
+        }
+    ).write_parquet(path)
+    schema = shop_schema(pl.Series(["330782101201"]))
+    result = validate({path.name: read_extract(path, SHOPS)}, SHOPS, schema)
+    assert result.accepted["shop_id"].to_list() == ["a"]
+    assert result.rejected.select("row_number", "reason").rows() == [
+        (2, "opened_on is not a date YYYY-MM-DD")
+    ]
+
+
+def unreadable_files(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Files that cannot be read as an extract, and what the error must say."""
+    gz = folder / "revenue-corrupt.csv.gz"
+    gz.write_bytes(gzip.compress(b"shop_id,month,gmv_rmb,orders\n" * 2000)[:-200] + b"\x00" * 200)
+    twice = folder / "revenue-twice.csv"
+    twice.write_text("shop_id,month,gmv_rmb,orders,shop_id\na,2020-06,1.00,1,b\n")
+    reserved = folder / "revenue-reserved.csv"
+    reserved.write_text("shop_id,month,gmv_rmb,orders,_row\na,2020-06,1.00,1,7\n")
+    lists = folder / "revenue-lists.parquet"
+    pl.DataFrame(
+        {"shop_id": "a", "month": "2020-06", "gmv_rmb": "1.00", "orders": 1, "tags": [["x"]]}
+    ).write_parquet(lists)
+    return {
+        "corrupt gzip": (gz, "unreadable CSV"),
+        "a column twice": (twice, "repeated column names"),
+        "a reserved name": (reserved, "reserved for the pipeline: _row"),
+        "an extra column of lists": (lists, "cannot be read as text"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["corrupt gzip", "a column twice", "a reserved name", "an extra column of lists"]
+)
+def test_unreadable_files_fail_naming_the_file(tmp_path: Path, case: str) -> None:
+    path, message = unreadable_files(tmp_path)[case]
+    with pytest.raises(ExtractError, match=message) as caught:
+        read_extract(path, REVENUE)
+    assert path.name in str(caught.value)
 
 
 def test_rows_are_estimated_without_reading_the_files(tmp_path: Path) -> None:
