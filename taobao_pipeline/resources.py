@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from taobao_pipeline.rules import Rules
+from taobao_pipeline.rules import Rules, urban_rural_codes
 from taobao_pipeline.warehouse import Warehouse
 
 DEFAULT_RAW_DIR = "data/raw"
@@ -41,7 +41,8 @@ class RulesResource(dg.ConfigurableResource):
 
     Money and shares are decimal strings so that no float ever enters a threshold.
     ``edition_overrides`` maps an edition to the fields that differ in it, e.g.
-    ``{"2021": {"cutoff_month": "5"}}``.
+    ``{"2021": {"cutoff_month": "5"}}``; urban-rural codes as text, e.g.
+    ``{"allowed_urban_rural_codes": "210,220"}``.
     """
 
     cutoff_month: int = 6
@@ -72,7 +73,7 @@ class RulesResource(dg.ConfigurableResource):
             min_shop_share=Decimal(self.min_shop_share),
             min_days_open=self.min_days_open,
             min_avg_orders=self.min_avg_orders,
-            allowed_urban_rural_codes=tuple(self.allowed_urban_rural_codes)
+            allowed_urban_rural_codes=urban_rural_codes(self.allowed_urban_rural_codes)
             if self.allowed_urban_rural_codes is not None
             else None,
             town_min_villages=self.town_min_villages,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -43,8 +44,21 @@ class Rules:
             if name in changes:
                 changes[name] = Decimal(str(changes[name]))
         if changes.get("allowed_urban_rural_codes") is not None:
-            changes["allowed_urban_rural_codes"] = tuple(changes["allowed_urban_rural_codes"])
+            changes["allowed_urban_rural_codes"] = urban_rural_codes(
+                changes["allowed_urban_rural_codes"]
+            )
         return dataclasses.replace(self, overrides={}, **changes)
+
+
+def urban_rural_codes(codes: str | Iterable[str]) -> tuple[str, ...]:
+    """Allowed urban-rural codes, from a list or from text such as ``"210, 220"`` (an
+    override's value is text: taken whole, "220" would be the codes 2, 2 and 0)."""
+    found = tuple(c.strip() for c in (codes.split(",") if isinstance(codes, str) else codes))
+    unknown = [c for c in found if c not in URBAN_RURAL_CODES]
+    if unknown:
+        known = ", ".join(URBAN_RURAL_CODES)
+        raise ValueError(f"allowed_urban_rural_codes: {', '.join(unknown)} not among {known}")
+    return found
 
 
 @dataclass(frozen=True)
