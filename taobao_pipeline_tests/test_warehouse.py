@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 import pytest
 
+import taobao_pipeline.warehouse as wh_module
 from taobao_pipeline.runner import RunFailed, run_editions
 from taobao_pipeline.tables import WAREHOUSE_TABLES
 from taobao_pipeline_tests.conftest import read_table
@@ -104,6 +105,24 @@ def test_duckdb_1x_cli_opens_the_warehouse(raw: Path, tmp_path: Path) -> None:
     )
     lines = out.stdout.strip().splitlines()[1:]
     assert lines == [f"{e},{n},{r}" for e, n, r in expected]
+
+
+def test_every_1x_client_reads_the_format_and_an_earlier_file_is_rebuilt(
+    raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warehouse has DuckDB 1.0's storage format (64), which every 1.x client reads.
+    A file written in 1.4's format (67), as before, is rebuilt on the next publish with
+    its other editions intact."""
+    warehouse = tmp_path / "taobao.duckdb"
+    monkeypatch.setattr(wh_module, "STORAGE_VERSION", "v1.4.0")
+    monkeypatch.setattr(wh_module, "STORAGE_NUMBER", 67)
+    run_editions(raw, warehouse, [2019, 2020])
+    assert wh_module.storage_number(warehouse) == 67
+    before = snapshot(warehouse)
+    monkeypatch.undo()
+    run_editions(raw, warehouse, [2020])
+    assert wh_module.storage_number(warehouse) == 64
+    assert snapshot(warehouse) == before
 
 
 READER = """
