@@ -52,6 +52,8 @@ def run_editions(
 
     Runs are recorded in ``DAGSTER_HOME`` when it is set, so they show in the UI.
     Returns the result of each run (their events: materializations, check results).
+    If a range's run fails, its editions run one by one: those that can be loaded are
+    published, and ``RunFailed`` then names every failure.
     """
     if instance is None:
         instance = (
@@ -64,13 +66,13 @@ def run_editions(
         "rules": rules or RulesResource(),
         "quality": quality or QualityResource(),
     }
-    results = []
-    for first, last in contiguous(editions):
+
+    def run(first: int, last: int) -> dg.ExecuteInProcessResult:
         if first == last:
             selection = {"partition_key": str(first)}
         else:
             selection = {"tags": {RANGE_START: str(first), RANGE_END: str(last)}}
-        result = dg.materialize(
+        return dg.materialize(
             [*all_assets, *all_checks],
             instance=instance,
             resources=resources,
@@ -78,7 +80,16 @@ def run_editions(
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             **selection,
         )
-        if not result.success:
-            raise RunFailed(_failure(result))
-        results.append(result)
+
+    results, failures = [], []
+    for first, last in contiguous(editions):
+        attempts = [run(first, last)]
+        if not attempts[0].success and first < last:
+            # a file that cannot be used fails its own edition's load, not the others':
+            # each edition of the range again, in a run of its own
+            attempts = [run(edition, edition) for edition in range(first, last + 1)]
+        results += [r for r in attempts if r.success]
+        failures += [_failure(r) for r in attempts if not r.success]
+    if failures:
+        raise RunFailed("\n".join(failures))
     return results

@@ -62,6 +62,22 @@ def test_failed_reload_leaves_previous_tables(
     assert snapshot(warehouse) == before
 
 
+def test_a_bad_file_fails_only_its_own_edition(raw: Path, tmp_path: Path) -> None:
+    """Run together, 2019 is published although 2020's revenue lacks a column: 2020
+    stays as it was, and the error names its file."""
+    warehouse = tmp_path / "taobao.duckdb"
+    run_editions(raw, warehouse, [2020])
+    before = read_table(warehouse, "SELECT * FROM village_metrics ORDER BY ALL")
+    revenue = raw / "2020" / "revenue.csv"
+    revenue.write_text(revenue.read_text().replace("gmv_rmb", "gmv"))
+    with pytest.raises(RunFailed, match=r"revenue.csv: required column\(s\) absent: gmv_rmb"):
+        run_editions(raw, warehouse, [2019, 2020])
+    editions = "SELECT DISTINCT edition FROM national_summary ORDER BY 1"
+    assert read_table(warehouse, editions) == [(2019,), (2020,)]
+    after = "SELECT * FROM village_metrics WHERE edition = 2020 ORDER BY ALL"
+    assert read_table(warehouse, after) == before
+
+
 def test_missing_column_and_undecodable_file_name_the_file(raw: Path, tmp_path: Path) -> None:
     villages = raw / "2020" / "villages.csv"
     villages.write_text(villages.read_text().replace("households", "hh"))
