@@ -193,7 +193,29 @@ def used(sql: str, params: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in params.items() if f"${k}" in sql}
 
 
+class StaleStaging(Exception):
+    """A staged table was built under other rules than those in force."""
+
+
+def sales_window(edition: int, rules: Rules) -> dict[str, object]:
+    """The months the staged sales depend on: the window, and its last (recent) months."""
+    return {
+        "window": window(edition, rules).months,
+        "last_months": parameters(edition, rules)["last_months"],
+    }
+
+
 def compute(stg: Staging, table: str, edition: int, rules: Rules) -> int:
     """Replace ``table`` in an edition's staging with its computation; rows written."""
     sql = STATEMENTS[table]
+    staged = stg.note("shop_sales")
+    if "shop_sales" in sql and staged is not None and staged != sales_window(edition, rules):
+        # the revenue was judged and summed under another cut-off month
+        raise StaleStaging(
+            f"edition {edition}: the revenue was staged for the months "
+            f"{staged['window'][0]}..{staged['window'][-1]} (recent: "
+            f"{', '.join(staged['last_months'])}), the rules now ask for "
+            f"{window(edition, rules).months[0]}..{window(edition, rules).months[-1]}: "
+            "materialize the revenue asset again"
+        )
     return stg.write(table, sql, used(sql, parameters(edition, rules)))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandera.polars as pa
 
-from taobao_pipeline.designations import SHOP_SALES, parameters, used
+from taobao_pipeline.designations import SHOP_SALES, parameters, sales_window, used
 from taobao_pipeline.extracts import read_extract, source_files
 from taobao_pipeline.rules import Rules, window
 from taobao_pipeline.schemas import SOURCES, revenue_schema, shop_schema, village_schema
@@ -57,6 +57,7 @@ def ingest(stg: Staging, raw_dir: Path, edition: int, source: str, rules: Rules)
         stg.conn.register("accepted_revenue", result.accepted.to_arrow())
         stg.write("shop_sales", SHOP_SALES, used(SHOP_SALES, parameters(edition, rules)))
         stg.conn.unregister("accepted_revenue")
+        stg.write_note("shop_sales", sales_window(edition, rules))
     else:
         stg.write_frame(source, result.accepted)
     stg.write_frame("rejected_rows", result.rejected, source)

@@ -11,6 +11,7 @@ per source, read together as one table.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -156,6 +157,18 @@ class Staging:
         self._refresh(table)
         return self.conn.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchall()[0][0]
 
+    def write_note(self, table: str, note: dict[str, object]) -> None:
+        """Record what ``table`` was staged under (say, the sales window), beside it."""
+        path = self.folder / f"{table}.note.json"
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(note, sort_keys=True))
+        os.replace(tmp, path)
+
+    def note(self, table: str) -> dict[str, object] | None:
+        """What ``table`` was staged under, if recorded."""
+        path = self.folder / f"{table}.note.json"
+        return json.loads(path.read_text()) if path.exists() else None
+
     def remove(self, tables: Iterable[str], source: str | None = None) -> None:
         """Unstage ``tables`` (for rejected rows and the audit, only ``source``'s part)."""
         for table in tables:
@@ -163,7 +176,7 @@ class Staging:
                 paths = [self._path(table, source)] if source else self.files(table)
             else:
                 paths = self.files(table)
-            for path in paths:
+            for path in [*paths, self.folder / f"{table}.note.json"]:
                 path.unlink(missing_ok=True)
             self._refresh(table)
 

@@ -197,3 +197,31 @@ def test_urban_rural_codes_configured_as_text_or_list() -> None:
     bad = RulesResource(edition_overrides={"2020": {"allowed_urban_rural_codes": "22"}}).rules()
     with pytest.raises(ValueError, match="22 not among 111"):
         bad.for_edition(2020)
+
+
+def test_computing_under_a_new_cut_off_asks_for_the_revenue_again(
+    raw: Path, tmp_path: Path
+) -> None:
+    """The staged sales were judged and summed for one window: computing an edition
+    under another cut-off month fails, and the published tables stay as they were."""
+    warehouse = tmp_path / "taobao.duckdb"
+    run_editions(raw, warehouse, [2020])
+    before = read_table(warehouse, "SELECT * FROM village_metrics ORDER BY ALL")
+    may = RulesResource(edition_overrides={"2020": {"cutoff_month": "5"}})
+    result = dg.materialize(
+        [*all_assets, *all_checks],
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={
+            "warehouse": WarehouseResource(raw_dir=str(raw), warehouse_path=str(warehouse)),
+            "rules": may,
+            "quality": QualityResource(),
+        },
+        partition_key="2020",
+        selection=dg.AssetSelection.groups("compute", "publish"),
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    assert "staged for the months 2019-07..2020-06" in str(failure.step_failure_data.error)
+    assert read_table(warehouse, "SELECT * FROM village_metrics ORDER BY ALL") == before
+    run_editions(raw, warehouse, [2020], rules=may)  # the whole edition again: fine
