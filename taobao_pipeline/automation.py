@@ -8,32 +8,39 @@ from pathlib import Path
 import dagster as dg
 
 from taobao_pipeline.extracts import editions_in
-from taobao_pipeline.resources import WarehouseResource
+from taobao_pipeline.resources import RulesResource, WarehouseResource
 from taobao_pipeline.rules import Rules
 
-CUTOFF_MONTH = Rules().cutoff_month
 RUN_DAY = 15  # mid-month after the cut-off: late corrections to the extracts have landed
 
 
-def edition_due(on: dt.date, cutoff_month: int = CUTOFF_MONTH) -> int:
-    """The newest edition whose window has closed by ``on``."""
-    return on.year if on.month > cutoff_month else on.year - 1
+def edition_closed(on: dt.date, rules: Rules) -> int | None:
+    """The edition whose cut-off month was the month before ``on``, if one was: the
+    cut-off month is configuration, per edition."""
+    last_month = on.replace(day=1) - dt.timedelta(days=1)
+    edition = last_month.year
+    return edition if rules.for_edition(edition).cutoff_month == last_month.month else None
 
 
 def annual_schedule(job: dg.JobDefinition) -> dg.ScheduleDefinition:
-    """Mid-month after the cut-off month: materialize the edition whose window just closed."""
-    month = CUTOFF_MONTH % 12 + 1
+    """Mid-month after an edition's cut-off month: materialize the edition whose window
+    just closed. It looks every month, as each edition may have its own cut-off month."""
 
     @dg.schedule(
         job=job,
-        cron_schedule=f"0 6 {RUN_DAY} {month} *",
+        cron_schedule=f"0 6 {RUN_DAY} * *",
         name="annual_designation",
         execution_timezone="Asia/Shanghai",
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description="Each year after the cut-off, designate the edition whose window closed.",
     )
-    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        edition = edition_due(context.scheduled_execution_time.date())
+    def _schedule(
+        context: dg.ScheduleEvaluationContext, rules: RulesResource
+    ) -> dg.RunRequest | dg.SkipReason:
+        on = context.scheduled_execution_time.date()
+        edition = edition_closed(on, rules.rules())
+        if edition is None:
+            return dg.SkipReason(f"no edition's cut-off month ended before {on}")
         return dg.RunRequest(run_key=f"annual-{edition}", partition_key=str(edition))
 
     return _schedule

@@ -15,9 +15,10 @@ from taobao_pipeline.assets.checks import (
     national_equals_provinces,
 )
 from taobao_pipeline.assets.publish import warehouse as warehouse_asset
-from taobao_pipeline.automation import edition_due, folder_fingerprint
+from taobao_pipeline.automation import edition_closed, folder_fingerprint
 from taobao_pipeline.definitions import all_assets, all_checks, defs
 from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.rules import Rules
 from taobao_pipeline.runner import run_editions
 from taobao_pipeline.tables import WAREHOUSE_TABLES
 from taobao_pipeline.warehouse import Warehouse
@@ -37,14 +38,25 @@ def evaluations(results: list[dg.ExecuteInProcessResult]) -> dict[str, list]:
 
 def test_schedule_asks_for_the_edition_whose_window_closed() -> None:
     schedule = defs.resolve_schedule_def("annual_designation")
-    assert schedule.cron_schedule == "0 6 15 7 *"
-    context = dg.build_schedule_context(
-        scheduled_execution_time=dt.datetime(2021, 7, 15, 6, tzinfo=dt.UTC)
-    )
-    request = schedule(context)
+    assert schedule.cron_schedule == "0 6 15 * *"
+
+    def tick(day: dt.date, rules: RulesResource) -> dg.RunRequest | dg.SkipReason:
+        when = dt.datetime(day.year, day.month, day.day, 6, tzinfo=dt.UTC)
+        context = dg.build_schedule_context(
+            scheduled_execution_time=when, resources={"rules": rules}
+        )
+        return schedule(context)
+
+    request = tick(dt.date(2021, 7, 15), RulesResource())
     assert request.partition_key == "2021" and request.run_key == "annual-2021"
-    assert edition_due(dt.date(2021, 3, 1)) == 2020
-    assert edition_due(dt.date(2021, 1, 15), cutoff_month=12) == 2020
+    assert isinstance(tick(dt.date(2021, 8, 15), RulesResource()), dg.SkipReason)
+    # a cut-off month of its own for 2026: its run waits for its window to close
+    september = RulesResource(edition_overrides={"2026": {"cutoff_month": "9"}})
+    assert isinstance(tick(dt.date(2026, 7, 15), september), dg.SkipReason)
+    assert tick(dt.date(2026, 10, 15), september).partition_key == "2026"
+    december = Rules(cutoff_month=12)
+    assert edition_closed(dt.date(2021, 1, 15), december) == 2020
+    assert edition_closed(dt.date(2021, 2, 15), december) is None
 
 
 def test_sensor_asks_once_per_change(raw: Path) -> None:
