@@ -205,17 +205,21 @@ def sales_window(edition: int, rules: Rules) -> dict[str, object]:
     }
 
 
-def compute(stg: Staging, table: str, edition: int, rules: Rules) -> int:
-    """Replace ``table`` in an edition's staging with its computation; rows written."""
-    sql = STATEMENTS[table]
-    staged = stg.note("shop_sales")
-    if "shop_sales" in sql and staged is not None and staged != sales_window(edition, rules):
-        # the revenue was judged and summed under another cut-off month
+def _require_sales_window(stg: Staging, edition: int, rules: Rules) -> None:
+    """The staged sales were judged and summed for the window the rules now give."""
+    staged, now = stg.note("shop_sales"), sales_window(edition, rules)
+    if staged is not None and staged != now:
         raise StaleStaging(
             f"edition {edition}: the revenue was staged for the months "
             f"{staged['window'][0]}..{staged['window'][-1]} (recent: "
             f"{', '.join(staged['last_months'])}), the rules now ask for "
-            f"{window(edition, rules).months[0]}..{window(edition, rules).months[-1]}: "
-            "materialize the revenue asset again"
+            f"{now['window'][0]}..{now['window'][-1]}: materialize the revenue asset again"
         )
+
+
+def compute(stg: Staging, table: str, edition: int, rules: Rules) -> int:
+    """Replace ``table`` in an edition's staging with its computation; rows written."""
+    sql = STATEMENTS[table]
+    if "shop_sales" in sql:
+        _require_sales_window(stg, edition, rules)
     return stg.write(table, sql, used(sql, parameters(edition, rules)))
