@@ -157,16 +157,19 @@ class Staging:
         self._refresh(table)
         return self.conn.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchall()[0][0]
 
+    def _note_path(self, table: str) -> Path:
+        return self.folder / f"{table}.note.json"
+
     def write_note(self, table: str, note: dict[str, object]) -> None:
         """Record what ``table`` was staged under (say, the sales window), beside it."""
-        path = self.folder / f"{table}.note.json"
+        path = self._note_path(table)
         tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
         tmp.write_text(json.dumps(note, sort_keys=True))
         os.replace(tmp, path)
 
     def note(self, table: str) -> dict[str, object] | None:
         """What ``table`` was staged under, if recorded."""
-        path = self.folder / f"{table}.note.json"
+        path = self._note_path(table)
         return json.loads(path.read_text()) if path.exists() else None
 
     def remove(self, tables: Iterable[str], source: str | None = None) -> None:
@@ -176,7 +179,7 @@ class Staging:
                 paths = [self._path(table, source)] if source else self.files(table)
             else:
                 paths = self.files(table)
-            for path in [*paths, self.folder / f"{table}.note.json"]:
+            for path in [*paths, self._note_path(table)]:
                 path.unlink(missing_ok=True)
             self._refresh(table)
 
