@@ -16,7 +16,14 @@ from pandera.errors import SchemaErrors
 
 from taobao_pipeline.extracts import ExtractError, estimated_rows, read_extract
 from taobao_pipeline.runner import run_editions
-from taobao_pipeline.schemas import REVENUE, SHOPS, VILLAGES, revenue_schema, shop_schema
+from taobao_pipeline.schemas import (
+    REVENUE,
+    SHOPS,
+    VILLAGES,
+    revenue_schema,
+    shop_schema,
+    village_schema,
+)
 from taobao_pipeline.validation import validate
 from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.extracts import (
@@ -253,6 +260,28 @@ def test_digits_of_other_scripts_are_rejected_not_lost() -> None:
         (2, "gmv_rmb is not a decimal with at most 2 places"),
         (3, "orders is not an integer"),
         (4, "month is not YYYY-MM"),
+    ]
+
+
+def test_a_village_code_of_full_width_digits_is_not_12_digits() -> None:
+    row = {
+        "village_code": "330782101201",
+        "village_name": "x",
+        "township_name": "t",
+        "county_name": "c",
+        "prefecture_name": "p",
+        "province_name": "z",
+        "urban_rural_code": "220",
+        "households": "10",
+    }
+    frame = pl.DataFrame([row, row | {"village_code": "３３０７８２１０１２０２"}]).with_columns(
+        pl.int_range(1, 3, dtype=pl.Int64).alias("_row"),
+        pl.lit("villages.csv", pl.Categorical).alias("_file"),
+    )
+    result = validate({"villages.csv": frame}, VILLAGES, village_schema())
+    assert result.accepted["village_code"].to_list() == ["330782101201"]
+    assert result.rejected.select("row_number", "reason").rows() == [
+        (2, "village_code is not 12 digits")
     ]
 
 
