@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -44,27 +45,104 @@ def _print_frame(frame: pl.DataFrame) -> None:
         print(frame)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from taobao_pipeline.runner import RunFailed, run_editions
+DEFAULT_DAGSTER_HOME = ".dagster_home"
+# the instance a command-line run creates: Dagster's telemetry off (README: Telemetry)
+INSTANCE_CONFIG = """\
+# Dagster instance made by taobao-pipeline: run history, schedules and sensor cursors.
+telemetry:
+  enabled: false
+"""
 
-    raw_dir = Path(args.raw_dir)
+
+def _dagster_home() -> Path:
+    """``DAGSTER_HOME``, else ``.dagster_home`` here (as ./run.sh and ./ui.sh use), with a
+    dagster.yaml that turns telemetry off when the folder has none."""
+    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).absolute()
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    started = time.monotonic()  # what the person waits for includes loading Dagster
+    import dagster as dg
+
+    from taobao_pipeline.definitions import defs
+    from taobao_pipeline.progress import Progress
+    from taobao_pipeline.runner import JOB, RunFailed, run_editions
+    from taobao_pipeline.summary import run_summary
+
+    raw_dir, warehouse = Path(args.raw_dir), Path(args.warehouse)
     editions = args.editions or editions_in(raw_dir)
     if not editions:
         print(f"error: no edition folders (e.g. {raw_dir}/2020/) under {raw_dir}", file=sys.stderr)
         return 2
+    verbose = getattr(args, "verbose", False)
+    home = _dagster_home()
+    instance = dg.DagsterInstance.get()
+    # a live line on a terminal; with Dagster's own log lines (-v) only a line per step
+    progress = Progress(
+        defs.resolve_job_def(JOB),
+        sys.stderr,
+        live=sys.stderr.isatty() and not verbose,
+        started=started,
+    )
     try:
-        run_editions(raw_dir, Path(args.warehouse), editions)
+        results = run_editions(
+            raw_dir,
+            warehouse,
+            editions,
+            instance=instance,
+            log_level="DEBUG" if verbose else "CRITICAL",
+            listener=progress,
+        )
     except RunFailed as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    with Warehouse(args.warehouse).read_only() as conn:
+    finally:
+        progress.close()
+    print()
+    print(run_summary(warehouse, editions, progress.elapsed, len(results), str(home)))
+    if args.wide:
+        _print_national(warehouse, editions)
+    return 0
+
+
+def _print_national(warehouse: Path, editions: list[int]) -> None:
+    """The full national table of ``editions`` (``--wide``)."""
+    with Warehouse(warehouse).read_only() as conn:
         frame = conn.sql(
             "SELECT * FROM national_summary WHERE list_contains($e, edition) ORDER BY edition",
             params={"e": editions},
         ).pl()
-    print(f"National summary ({args.warehouse}):")
+    print(f"\nnational_summary ({warehouse}):")
     _print_frame(frame)
-    return 0
+
+
+def add_run_command(sub: argparse._SubParsersAction, warehouse_default: str) -> None:
+    """``run``: every asset of some editions through the definitions' designation_job."""
+    run = sub.add_parser("run", help="materialize every asset of some editions through Dagster")
+    run.add_argument("--raw-dir", default=os.environ.get("TAOBAO_RAW_DIR", DEFAULT_RAW_DIR))
+    run.add_argument("--warehouse", default=warehouse_default)
+    run.add_argument(
+        "--editions",
+        type=parse_editions,
+        help="e.g. 2019,2020 or 2014-2020 (default: every edition folder in the raw dir)",
+    )
+    run.add_argument(
+        "--wide", action="store_true", help="also print the full national table (all columns)"
+    )
+    # SUPPRESS: a -v given before the command (a global flag) is not reset by this one
+    run.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show Dagster's log lines",
+    )
+    run.set_defaults(func=cmd_run)
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -138,15 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     warehouse_default = os.environ.get("TAOBAO_WAREHOUSE", DEFAULT_WAREHOUSE)
 
-    run = sub.add_parser("run", help="materialize every asset of some editions through Dagster")
-    run.add_argument("--raw-dir", default=os.environ.get("TAOBAO_RAW_DIR", DEFAULT_RAW_DIR))
-    run.add_argument("--warehouse", default=warehouse_default)
-    run.add_argument(
-        "--editions",
-        type=parse_editions,
-        help="e.g. 2019,2020 or 2014-2020 (default: every edition folder in the raw dir)",
-    )
-    run.set_defaults(func=cmd_run)
+    add_run_command(sub, warehouse_default)
 
     query = sub.add_parser("query", help="run read-only SQL on the warehouse, print a table")
     query.add_argument("sql")

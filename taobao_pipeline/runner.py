@@ -1,16 +1,30 @@
-"""Running editions through Dagster from Python: the same assets the UI runs."""
+"""Running editions through Dagster from Python: the definitions' own ``designation_job``.
 
+The job runs in this process with the resources of ``definitions.py``; the paths (and any
+rules or quality thresholds that differ) go in as the run's config, so the UI shows a
+command-line run under ``designation_job`` with the config it ran with.
+"""
+
+from __future__ import annotations
+
+import functools
 import os
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
 
 from taobao_pipeline.assets.checks import QualityResource
-from taobao_pipeline.definitions import all_assets, all_checks
-from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.definitions import defs
+from taobao_pipeline.resources import RulesResource
 
+JOB = "designation_job"
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+
+# told the editions of a run (first, last) and each event of it as Dagster stores it
+Listener = Callable[[tuple[int, int], dg.EventLogEntry], None]
 
 
 class RunFailed(Exception):
@@ -39,6 +53,37 @@ def _failure(result: dg.ExecuteInProcessResult) -> str:
     return "\n".join(messages) or "the run failed"
 
 
+def _config_of(resource: dg.ConfigurableResource) -> dict[str, object]:
+    """The fields of a resource given explicitly: run config over the definitions' values."""
+    return {name: getattr(resource, name) for name in resource.model_fields_set}
+
+
+def run_config(
+    raw_dir: Path,
+    warehouse: Path,
+    rules: RulesResource | None = None,
+    quality: QualityResource | None = None,
+    log_level: str = "WARNING",
+) -> dict[str, object]:
+    """The run config that points the definitions' resources at these paths (and rules)."""
+    resources: dict[str, object] = {
+        # absolute: a re-execution from the UI, started elsewhere, reads the same files
+        "warehouse": {
+            "config": {
+                "raw_dir": str(Path(raw_dir).absolute()),
+                "warehouse_path": str(Path(warehouse).absolute()),
+            }
+        }
+    }
+    for name, resource in (("rules", rules), ("quality", quality)):
+        if resource is not None:
+            resources[name] = {"config": _config_of(resource)}
+    return {
+        "resources": resources,
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+    }
+
+
 def run_editions(
     raw_dir: Path,
     warehouse: Path,
@@ -47,13 +92,16 @@ def run_editions(
     quality: QualityResource | None = None,
     instance: dg.DagsterInstance | None = None,
     log_level: str = "WARNING",
+    listener: Listener | None = None,
 ) -> list[dg.ExecuteInProcessResult]:
-    """Materialize every asset for ``editions`` (single-run backfills of consecutive years).
+    """Run ``designation_job`` for ``editions`` (single-run backfills of consecutive years).
 
-    Runs are recorded in ``DAGSTER_HOME`` when it is set, so they show in the UI.
-    Returns the result of each run (their events: materializations, check results).
-    If a range's run fails, its editions run one by one: those that can be loaded are
-    published, and ``RunFailed`` then names every failure.
+    Runs are recorded in ``DAGSTER_HOME`` when it is set (or in ``instance``), so they
+    show in the UI; otherwise in a throwaway instance. Returns the result of each run
+    (their events: materializations, check results). If a range's run fails, its
+    editions run one by one: those that can be loaded are published, and ``RunFailed``
+    then names every failure. ``listener`` is told every event of every run, with the
+    run's editions.
     """
     if instance is None:
         instance = (
@@ -61,24 +109,19 @@ def run_editions(
             if os.environ.get("DAGSTER_HOME")
             else dg.DagsterInstance.ephemeral()
         )
-    resources = {
-        "warehouse": WarehouseResource(raw_dir=str(raw_dir), warehouse_path=str(warehouse)),
-        "rules": rules or RulesResource(),
-        "quality": quality or QualityResource(),
-    }
+    job = defs.resolve_job_def(JOB)
+    config = run_config(raw_dir, warehouse, rules, quality, log_level)
 
     def run(first: int, last: int) -> dg.ExecuteInProcessResult:
+        run_id = str(uuid.uuid4())
+        if listener is not None:
+            instance.add_event_listener(run_id, functools.partial(listener, (first, last)))
         if first == last:
-            selection = {"partition_key": str(first)}
+            selection: dict[str, object] = {"partition_key": str(first)}
         else:
             selection = {"tags": {RANGE_START: str(first), RANGE_END: str(last)}}
-        return dg.materialize(
-            [*all_assets, *all_checks],
-            instance=instance,
-            resources=resources,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-            **selection,
+        return job.execute_in_process(
+            run_config=config, instance=instance, raise_on_error=False, run_id=run_id, **selection
         )
 
     results, failures = [], []

@@ -6,9 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from taobao_pipeline.cli import parse_editions
 from taobao_pipeline_tests.extracts import write_edition
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, boundary_edition
+
+
+@pytest.fixture(autouse=True)
+def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Command-line runs record into a temporary instance, never the project's."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
 
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -35,8 +43,9 @@ def test_run_prints_national_summary_and_query_reads(tmp_path: Path) -> None:
         "run", "--raw-dir", str(tmp_path / "raw"), "--warehouse", warehouse, "--editions", "2020"
     )
     assert run.returncode == 0, run.stderr
-    assert "National summary" in run.stdout and "2020" in run.stdout
-    assert "2019" not in run.stdout.split("National summary")[1]
+    assert "Ran edition 2020 in" in run.stdout
+    assert f"Latest edition, 2020: {len(TAOBAO_VILLAGES)} Taobao villages" in run.stdout
+    assert "2019" not in run.stdout
     query = cli("query", "SELECT count(*) AS n FROM taobao_villages", "--warehouse", warehouse)
     assert query.returncode == 0, query.stderr
     assert str(len(TAOBAO_VILLAGES)) in query.stdout

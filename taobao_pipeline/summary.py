@@ -1,0 +1,106 @@
+"""The closing summary of ``taobao-pipeline run``: a few lines a person reads (within 100
+columns), every figure read from the warehouse the run published."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from taobao_pipeline.progress import clock, editions_label
+from taobao_pipeline.runner import contiguous
+from taobao_pipeline.warehouse import Warehouse
+
+_UNITS = (
+    (Decimal(10) ** 12, "trillion"),
+    (Decimal(10) ** 9, "billion"),
+    (Decimal(10) ** 6, "million"),
+)
+
+
+def _three_figures(value: Decimal) -> Decimal:
+    """``value`` to three significant figures, two decimals at most: 1.00, 12.3, 456."""
+    for places in (2, 1, 0):
+        rounded = value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+        if abs(rounded) < 10 ** (3 - places) or places == 0:
+            return rounded
+    raise AssertionError("unreachable")
+
+
+def rmb_words(amount: Decimal) -> str:
+    """Money as a reader says it: ``RMB 1.00 trillion``, ``RMB 701 billion``,
+    ``RMB 12.3 million``; below a million, exact (``RMB 9,999.50``). Decimal throughout."""
+    for size, word in _UNITS:
+        scaled = _three_figures(amount / size)
+        if abs(scaled) >= 1:
+            return f"RMB {scaled} {word}"
+    return f"RMB {amount:,.2f}"
+
+
+def _here(path: Path) -> Path:
+    """``path`` from the current folder when it lies in it (shorter to read and type)."""
+    try:
+        return path.absolute().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def run_summary(
+    warehouse: Path,
+    editions: list[int],
+    seconds: float,
+    runs: int,
+    dagster_home: str | None,
+) -> str:
+    """What the run did, the latest edition's figures in words, and where to go next."""
+    with Warehouse(warehouse).read_only() as conn:
+        national = conn.execute(
+            "SELECT edition, taobao_villages, taobao_towns, revenue_rmb, active_shops "
+            "FROM national_summary WHERE list_contains($e, edition) ORDER BY edition",
+            {"e": editions},
+        ).fetchall()
+        rows_read, rows_rejected = conn.execute(
+            "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_rejected), 0) "
+            "FROM load_audit WHERE list_contains($e, edition)",
+            {"e": editions},
+        ).fetchone()
+    ran = ", ".join(editions_label(*r) for r in contiguous(editions))
+    lines = [
+        f"Ran edition{'s' if len(editions) > 1 else ''} {ran} in {clock(seconds)} "
+        f"({runs} run{'s' if runs > 1 else ''} of designation_job).",
+        "",
+        f"{'edition':>7}  {'Taobao villages':>15}  {'Taobao towns':>12}  "
+        f"{'their revenue':<18}  {'active shops':>12}",
+    ]
+    for edition, villages, towns, revenue, shops in national:
+        lines.append(
+            f"{edition:>7}  {_count(villages):>15}  {_count(towns):>12}  "
+            f"{rmb_words(revenue):<18}  {_count(shops):>12}"
+        )
+    share = f" ({rows_rejected / rows_read:.2%})" if rows_read else ""
+    lines += [
+        "",
+        f"Rows read: {_count(rows_read)}; rejected: {_count(rows_rejected)}{share}, each with "
+        "its reason in rejected_rows.",
+    ]
+    if national:
+        edition, villages, towns, revenue, _ = national[-1]
+        lines.append(
+            f"Latest edition, {edition}: {_count(villages)} Taobao villages in "
+            f"{_count(towns)} Taobao towns, revenue {rmb_words(revenue)}."
+        )
+    lines += [f"Warehouse: {_here(warehouse)} (open it read-only)"]
+    if dagster_home:
+        lines.append(f"Run history: {_here(Path(dagster_home))}")
+    ui = "./ui.sh" if Path("ui.sh").exists() else "dg dev"
+    lines += [
+        "",
+        "Next:",
+        '  taobao-pipeline query "SELECT * FROM national_summary ORDER BY edition"',
+        '  taobao-pipeline query "SELECT reason, count(*) FROM rejected_rows GROUP BY 1"',
+        f"  {ui:<14} the Dagster UI: this run under designation_job, lineage, checks",
+    ]
+    return "\n".join(lines)

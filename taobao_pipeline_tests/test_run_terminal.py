@@ -1,0 +1,183 @@
+"""``taobao-pipeline run`` as a person meets it: a real process on a pseudo-terminal (live
+progress, the summary), in a log (a line per step), and the run it leaves in the UI."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from taobao_pipeline.definitions import defs
+from taobao_pipeline.progress import step_labels
+from taobao_pipeline.runner import JOB, RANGE_END, RANGE_START, run_editions
+from taobao_pipeline.summary import rmb_words
+from taobao_pipeline_tests.conftest import read_table
+from taobao_pipeline_tests.extracts import village, write_edition
+from taobao_pipeline_tests.scenarios import boundary_edition
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+STEPS = len(step_labels(defs.resolve_job_def(JOB)))
+
+
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    """Editions 2019 and 2020 of the boundary scenarios, with two register rows that break
+    a rule (a code of 11 digits) in 2020, so that the run rejects rows."""
+    for year in (2019, 2020):
+        e = boundary_edition(year)
+        bad = [village("33078210120"), village("3307821012x")] if year == 2020 else []
+        write_edition(tmp_path / "raw", year, e.villages + bad, e.shops, e.revenue)
+    return tmp_path / "raw"
+
+
+def _command(raw: Path, warehouse: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "taobao_pipeline.cli", "run",
+        "--raw-dir", str(raw), "--warehouse", str(warehouse), "--editions", "2019-2020", *extra,
+    ]  # fmt: skip
+
+
+def _on_a_terminal(argv: list[str], env: dict[str, str], cwd: Path) -> str:
+    """What a terminal shows of ``argv`` (stdin, stdout and stderr on one pty)."""
+    master, slave = os.openpty()
+    process = subprocess.Popen(
+        argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd, close_fds=True
+    )
+    # the slave stays open here until the end: reading never meets the EIO of a closed
+    # terminal, which can come before the last bytes are read
+    chunks, deadline = [], time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                chunks.append(os.read(master, 65536))
+            elif process.poll() is not None:
+                break  # exited, and nothing more to read
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert process.wait(timeout=60) == 0, b"".join(chunks).decode(errors="replace")
+    return b"".join(chunks).decode()
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return os.environ | {"DAGSTER_HOME": str(tmp_path / "home"), "COLUMNS": "100"}
+
+
+def test_run_on_a_terminal_shows_progress_and_a_summary_of_the_warehouse(
+    raw: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "wh" / "taobao.duckdb"
+    screen = _on_a_terminal(_command(raw, warehouse), _env(tmp_path), tmp_path)
+    # live: the line at work is redrawn in place, with the elapsed time and the step count
+    assert "\r\x1b[K" in screen
+    live = [ANSI.sub("", part) for part in screen.split("\r")]
+    assert any(re.match(r" +0:\d\d  running ingest revenue, editions 2019-2020", p) for p in live)
+    assert any(f"[{STEPS}/{STEPS} steps]" in p for p in live)
+    # a line per finished step, by stage and editions
+    text = ANSI.sub("", screen.replace("\r\n", "\n")).replace("\r", "\n")
+    finished = [line for line in text.splitlines() if re.match(r" +\d+:\d\d  \w+ ", line)]
+    finished = [line for line in finished if " running " not in line]
+    assert len(finished) == STEPS
+    for stage in ("ingest", "validate", "compute", "publish", "check"):
+        assert any(line.split()[1] == stage and "2019-2020" in line for line in finished)
+    # the summary: every line within 100 columns, its figures those of the warehouse
+    summary = text[text.index("Ran editions 2019-2020") :]
+    assert max(len(line) for line in summary.splitlines()) <= 100
+    villages, towns, revenue, shops = read_table(
+        warehouse,
+        "SELECT taobao_villages, taobao_towns, revenue_rmb, active_shops "
+        "FROM national_summary WHERE edition = 2020",
+    )[0]
+    assert isinstance(revenue, Decimal)
+    assert (
+        f"Latest edition, 2020: {villages:,} Taobao villages in {towns:,} Taobao towns, "
+        f"revenue {rmb_words(revenue)}." in summary
+    )
+    for edition, v, t, r, s in read_table(
+        warehouse,
+        "SELECT edition, taobao_villages, taobao_towns, revenue_rmb, active_shops "
+        "FROM national_summary ORDER BY edition",
+    ):
+        assert re.search(rf"^ +{edition} +{v:,} +{t:,} +{re.escape(rmb_words(r))} +{s:,}$",
+                         summary, re.M)  # fmt: skip
+    read, rejected = read_table(
+        warehouse, "SELECT sum(rows_read), sum(rows_rejected) FROM load_audit"
+    )[0]
+    assert rejected == 2
+    assert f"Rows read: {read:,}; rejected: {rejected:,}" in summary
+    assert "Warehouse: wh/taobao.duckdb" in summary  # from the folder it ran in
+    assert 'taobao-pipeline query "SELECT * FROM national_summary' in summary
+    assert "dg dev" in summary  # no ui.sh in this folder
+    # the instance the run made has telemetry off: no banner
+    assert "Telemetry" not in text
+    assert "enabled: false" in (tmp_path / "home" / "dagster.yaml").read_text()
+
+
+def test_run_in_a_log_writes_a_line_per_step(raw: Path, tmp_path: Path) -> None:
+    run = subprocess.run(
+        _command(raw, tmp_path / "w.duckdb"),
+        capture_output=True, text=True, env=_env(tmp_path), cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "\x1b" not in run.stderr and "\r" not in run.stderr
+    lines = run.stderr.splitlines()
+    assert len(lines) == STEPS, run.stderr  # nothing else: no warning, no Dagster log
+    assert all(re.match(r" +\d+:\d\d  \w+ +\S.* 2019-2020 +\d+\.\d s  \w+", line) for line in lines)
+    assert "Ran editions 2019-2020" in run.stdout
+    assert "share_outside_east" not in run.stdout  # the wide table only with --wide
+
+
+def test_run_wide_and_verbose(raw: Path, tmp_path: Path) -> None:
+    run = subprocess.run(
+        _command(raw, tmp_path / "w.duckdb", "--wide", "-v"),
+        capture_output=True, text=True, env=_env(tmp_path), cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "share_outside_east" in run.stdout and "all_revenue_rmb" in run.stdout
+    assert "STEP_SUCCESS" in run.stderr  # Dagster's own log lines
+
+
+def test_a_command_line_run_is_a_run_of_designation_job(raw: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    instance = dg.DagsterInstance.from_config(str(home))
+    run_editions(raw, tmp_path / "w.duckdb", [2019, 2020], instance=instance)
+    run_editions(raw, tmp_path / "w.duckdb", [2020], instance=instance)
+    single, ranged = instance.get_runs()  # newest first
+    assert ranged.job_name == single.job_name == "designation_job"
+    assert (ranged.tags[RANGE_START], ranged.tags[RANGE_END]) == ("2019", "2020")
+    assert single.tags["dagster/partition"] == "2020"
+    # the definitions' resources: the run config only points them at the paths
+    assert ranged.run_config["resources"] == {
+        "warehouse": {
+            "config": {
+                "raw_dir": str(raw.absolute()),
+                "warehouse_path": str((tmp_path / "w.duckdb").absolute()),
+            }
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("amount", "words"),
+    [
+        ("999999999972.72", "RMB 1.00 trillion"),  # 2020's published revenue
+        ("700000000000.00", "RMB 700 billion"),
+        ("701499999999.99", "RMB 701 billion"),
+        ("12345678.90", "RMB 12.3 million"),
+        ("9996000.00", "RMB 10.0 million"),
+        ("9999.50", "RMB 9,999.50"),
+        ("0.00", "RMB 0.00"),
+    ],
+)
+def test_money_in_words(amount: str, words: str) -> None:
+    assert rmb_words(Decimal(amount)) == words
