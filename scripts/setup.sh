@@ -32,7 +32,8 @@ _choose_python() {
 
 _lock="requirements/${EXTRAS:-main}.txt"
 [ "${EXTRAS:-main}" = bench ] && _lock=requirements/dev.txt  # dev.txt holds bench too
-_stamp=".venv/.installed-$(basename "$_lock" .txt)"
+_stamp="${_lock##*/}"
+_stamp=".venv/.installed-${_stamp%.txt}"
 if [ -e .venv ] && { ! _supported .venv/bin/python || ! ls .venv/.installed-* >/dev/null 2>&1; }
 then
     echo "setup: rebuilding .venv (its Python is not a supported one, or its last install" \
