@@ -85,46 +85,36 @@ class GenerationSummary:
 
 
 class _Progress:
-    """tqdm when installed, else plain lines on stderr."""
+    """Steps done, on stderr: on a terminal one line redrawn in place, otherwise (logs) a
+    line per step. Steps come from several threads."""
 
     def __init__(self, total: int, enabled: bool) -> None:
         self.enabled = enabled
+        self.live = enabled and sys.stderr.isatty()
         self.total = total
         self.done = 0
-        self.bar: Any = None
+        self.started = time.monotonic()
         self._lock = threading.Lock()
-        if enabled:
-            try:
-                from tqdm import tqdm
-
-                self.bar = tqdm(total=total, unit="step", file=sys.stderr, desc="generate")
-            except ImportError:  # pragma: no cover - tqdm is normally installed
-                self.bar = None
 
     def step(self, label: str, n: int = 1) -> None:
         with self._lock:
-            self._step(label, n)
-
-    def _step(self, label: str, n: int) -> None:
-        self.done += n
-        if not self.enabled:
-            return
-        if self.bar is not None:
-            self.bar.set_postfix_str(label, refresh=False)
-            self.bar.update(n)
-        else:
-            print(f"[{self.done}/{self.total}] {label}", file=sys.stderr, flush=True)
+            self.done += n
+            if not self.enabled:
+                return
+            seconds = time.monotonic() - self.started
+            line = f"generate [{self.done}/{self.total}] {seconds:5.0f} s  {label}"
+            sys.stderr.write(f"\r\x1b[K{line[:99]}" if self.live else f"{line}\n")
+            sys.stderr.flush()
 
     def add(self, n: int) -> None:
         """Grow the total by ``n`` steps."""
-        self.total += n
-        if self.bar is not None:
-            self.bar.total = self.total
-            self.bar.refresh()
+        with self._lock:
+            self.total += n
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        if self.live:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
 
 
 def _register(geo: Geography, plan: EditionPlan) -> pl.DataFrame:
