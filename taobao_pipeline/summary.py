@@ -3,6 +3,7 @@ columns), every figure read from the warehouse the run published."""
 
 from __future__ import annotations
 
+import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -42,6 +43,17 @@ def _here(path: Path) -> Path:
         return path.absolute().relative_to(Path.cwd())
     except ValueError:
         return path
+
+
+def _command() -> str:
+    """How to call this command again: ``.venv/bin/taobao-pipeline`` when it runs from a
+    folder under the current one (./run.sh's .venv, not on the person's PATH)."""
+    program = Path(sys.argv[0])
+    if program.name == "taobao-pipeline" and program.is_absolute():
+        here = _here(program)
+        if not here.is_absolute():
+            return str(here)
+    return "taobao-pipeline"
 
 
 def _count(n: int) -> str:
@@ -95,12 +107,12 @@ def run_summary(
     lines += [f"Warehouse: {_here(warehouse)} (open it read-only)"]
     if dagster_home:
         lines.append(f"Run history: {_here(Path(dagster_home))}")
-    ui = "./ui.sh" if Path("ui.sh").exists() else "dg dev"
+    ui, me = ("./ui.sh" if Path("ui.sh").exists() else "dg dev"), _command()
     lines += [
         "",
         "Next:",
-        '  taobao-pipeline query "SELECT * FROM national_summary ORDER BY edition"',
-        '  taobao-pipeline query "SELECT reason, count(*) FROM rejected_rows GROUP BY 1"',
+        f'  {me} query "SELECT * FROM national_summary ORDER BY edition"',
+        f'  {me} query "SELECT reason, count(*) FROM rejected_rows GROUP BY 1"',
         f"  {ui:<14} the Dagster UI: this run under designation_job, lineage, checks",
     ]
     return "\n".join(lines)
