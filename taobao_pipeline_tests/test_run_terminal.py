@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from taobao_pipeline.cli import INSTANCE_CONFIG
 from taobao_pipeline.definitions import defs
 from taobao_pipeline.progress import step_labels
 from taobao_pipeline.runner import JOB, RANGE_END, RANGE_START, run_editions
@@ -149,6 +150,7 @@ def test_run_wide_and_verbose(raw: Path, tmp_path: Path) -> None:
 def test_a_command_line_run_is_a_run_of_designation_job(raw: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
+    (home / "dagster.yaml").write_text(INSTANCE_CONFIG)  # as the command writes it
     instance = dg.DagsterInstance.from_config(str(home))
     run_editions(raw, tmp_path / "w.duckdb", [2019, 2020], instance=instance)
     run_editions(raw, tmp_path / "w.duckdb", [2020], instance=instance)
