@@ -85,7 +85,11 @@ class Progress:
                 self._finished(event.step_key, "FAILED" if failed else "done")
                 self._draw()
             elif kind == dg.DagsterEventType.RUN_FAILURE:
-                self._write(f"{clock(self.elapsed):>7}  editions {self.editions}: the run failed")
+                # the runner then runs each edition of a failed range on its own
+                again = "; each edition again, in a run of its own" if "-" in self.editions else ""
+                self._write(
+                    f"{clock(self.elapsed):>7}  editions {self.editions}: the run failed{again}"
+                )
 
     @property
     def elapsed(self) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,6 +62,22 @@ def test_run_fails_with_the_file_and_problem(tmp_path: Path) -> None:
     run = cli("run", "--raw-dir", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "w.duckdb"))
     assert run.returncode == 1
     assert "shops.{parquet,csv,csv.gz}: file is missing" in run.stderr
+
+
+def test_run_that_fails_says_which_step_of_which_editions(tmp_path: Path) -> None:
+    for year in (2019, 2020):
+        e = boundary_edition(year)
+        folder = write_edition(tmp_path / "raw", year, e.villages, e.shops, e.revenue)
+    (folder / "shops.csv").unlink()  # 2020's
+    run = cli("run", "--raw-dir", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert run.returncode == 1
+    lines = run.stderr.splitlines()
+    assert "editions 2019-2020: the run failed; each edition again, in a run of its own" in (
+        run.stderr
+    )
+    assert any(re.match(r" +\d+:\d\d  ingest +shops +2019-2020 .* FAILED$", x) for x in lines)
+    assert any(re.match(r" +\d+:\d\d  publish +warehouse +2019 .* done$", x) for x in lines)
+    assert any(re.match(r" +\d+:\d\d  ingest +shops +2020 .* FAILED$", x) for x in lines)
 
 
 def test_run_without_editions_says_so(tmp_path: Path) -> None:
