@@ -10,6 +10,11 @@ from typing import TextIO
 import dagster as dg
 
 TICK = 0.5  # seconds between redraws of the live line
+OUTCOMES = {  # how a step ends
+    dg.DagsterEventType.STEP_SUCCESS: "done",
+    dg.DagsterEventType.STEP_FAILURE: "FAILED",
+    dg.DagsterEventType.STEP_SKIPPED: "skipped",  # after a failure upstream
+}
 
 
 def clock(seconds: float) -> str:
@@ -24,15 +29,17 @@ def editions_label(first: int, last: int) -> str:
 
 
 def step_labels(job: dg.JobDefinition) -> dict[str, tuple[str, str]]:
-    """Each step of ``job`` as (stage, what it makes): an asset's group and name, or
-    ("check", "asset: check")."""
+    """Each step of ``job`` as (stage, what it makes): its asset's group and name (the
+    step's name when it makes several tables), or ("check", "asset: check")."""
     labels = {}
     for assets_def in job.asset_layer.asset_graph.assets_defs:
-        step = assets_def.node_def.name
-        for key in assets_def.keys:
-            labels[step] = (assets_def.get_asset_spec(key).group_name, key.to_user_string())
-        for check in assets_def.check_keys:
-            labels.setdefault(step, ("check", f"{check.asset_key.to_user_string()}: {check.name}"))
+        step, keys = assets_def.node_def.name, list(assets_def.keys)
+        if keys:
+            name = keys[0].to_user_string() if len(keys) == 1 else step
+            labels[step] = (assets_def.get_asset_spec(keys[0]).group_name, name)
+        else:
+            check = next(iter(assets_def.check_keys))
+            labels[step] = ("check", f"{check.asset_key.to_user_string()}: {check.name}")
     return labels
 
 
@@ -79,10 +86,9 @@ class Progress:
                     self.checks.setdefault(event.step_key, []).append(
                         evaluation.severity.value.lower()
                     )
-            elif kind in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
+            elif kind in OUTCOMES:
                 self.done += 1
-                failed = kind == dg.DagsterEventType.STEP_FAILURE
-                self._finished(event.step_key, "FAILED" if failed else "done")
+                self._finished(event.step_key, OUTCOMES[kind])
                 self._draw()
             elif kind == dg.DagsterEventType.RUN_FAILURE:
                 # the runner then runs each edition of a failed range on its own
@@ -108,8 +114,11 @@ class Progress:
         stage, name = self.labels.get(step, ("step", step))
         seconds = time.monotonic() - self.step_started.pop(step, time.monotonic())
         notes = self.checks.pop(step, [])
-        if stage == "check" and outcome == "done":  # passed, or the severity of a failure
-            outcome = ("error" if "error" in notes else "warn") if notes else "passed"
+        severity = "error" if "error" in notes else "warn"  # of checks that did not pass
+        if stage == "check" and outcome == "done":
+            outcome = severity if notes else "passed"
+        elif notes and outcome == "done":  # checks judged within the step
+            outcome = f"done, check {severity}"
         self._write(
             f"{clock(self.elapsed):>7}  {stage:<8} {name:<46} {self.editions:<9} "
             f"{seconds:6.1f} s  {outcome}"

@@ -20,6 +20,7 @@ from taobao_pipeline.definitions import defs
 from taobao_pipeline.resources import RulesResource
 
 JOB = "designation_job"
+PATHS_RESOURCE = "warehouse"  # the definitions' resource that holds raw_dir, warehouse_path
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 
@@ -68,7 +69,7 @@ def run_config(
     """The run config that points the definitions' resources at these paths (and rules)."""
     resources: dict[str, object] = {
         # absolute: a re-execution from the UI, started elsewhere, reads the same files
-        "warehouse": {
+        PATHS_RESOURCE: {
             "config": {
                 "raw_dir": str(Path(raw_dir).absolute()),
                 "warehouse_path": str(Path(warehouse).absolute()),
