@@ -20,7 +20,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-ROOT = Path(__file__).resolve().parents[1]
+# the project: the folder of pyproject.toml above this file
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 REQUIRES = SpecifierSet(PYPROJECT["project"]["requires-python"])
 SUPPORTED = [f"3.{minor}" for minor in range(8, 30) if f"3.{minor}" in REQUIRES]

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from taobao_pipeline.cli import INSTANCE_CONFIG
@@ -20,7 +21,6 @@ from taobao_pipeline.definitions import defs
 from taobao_pipeline.progress import step_labels
 from taobao_pipeline.runner import JOB, RANGE_END, RANGE_START, run_editions
 from taobao_pipeline.summary import rmb_words
-from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.extracts import village, write_edition
 from taobao_pipeline_tests.scenarios import boundary_edition
 
@@ -37,6 +37,11 @@ def raw(tmp_path: Path) -> Path:
         bad = [village("33078210120"), village("3307821012x")] if year == 2020 else []
         write_edition(tmp_path / "raw", year, e.villages + bad, e.shops, e.revenue)
     return tmp_path / "raw"
+
+
+def read_table(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
 
 
 def _command(raw: Path, warehouse: Path, *extra: str) -> list[str]:
