@@ -82,11 +82,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     verbose = getattr(args, "verbose", False)
     home = _dagster_home()
     instance = dg.DagsterInstance.get()
+    # progress goes to a copy of the stderr descriptor: during a run Dagster captures
+    # descriptor 2 into the run's compute log and echoes it late, losing the last lines
+    terminal = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1, errors="replace")
     # a live line on a terminal; with Dagster's own log lines (-v) only a line per step
     progress = Progress(
         defs.resolve_job_def(JOB),
-        sys.stderr,
-        live=sys.stderr.isatty() and not verbose,
+        terminal,
+        live=terminal.isatty() and not verbose,
         started=started,
     )
     try:
@@ -103,6 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     finally:
         progress.close()
+        terminal.close()
     print()
     print(run_summary(warehouse, editions, progress.elapsed, len(results), str(home)))
     if args.wide:

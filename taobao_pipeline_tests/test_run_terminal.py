@@ -125,6 +125,10 @@ def test_run_on_a_terminal_shows_progress_and_a_summary_of_the_warehouse(
     assert "Warehouse: wh/taobao.duckdb" in summary  # from the folder it ran in
     assert 'taobao-pipeline query "SELECT * FROM national_summary' in summary
     assert "dg dev" in summary  # no ui.sh in this folder
+    # the progress is the person's: none of it in the run's compute logs (Dagster captures
+    # the process's stderr while it runs, and echoed the last lines late or never)
+    logs = [log.read_text(errors="replace") for log in (tmp_path / "home").rglob("*.err")]
+    assert not any("steps]" in log or "2019-2020" in log for log in logs)
     # the instance the run made has telemetry off: no banner
     assert "Telemetry" not in text
     assert "enabled: false" in (tmp_path / "home" / "dagster.yaml").read_text()
