@@ -6,7 +6,6 @@ Each statement reads like the rule it implements; thresholds arrive as parameter
 
 from __future__ import annotations
 
-from taobao_pipeline.regions import region_sql
 from taobao_pipeline.rules import Rules, window
 from taobao_pipeline.staging import Staging
 
@@ -119,9 +118,9 @@ WHERE (by_villages OR by_sales)
   AND NOT (is_subdistrict AND edition >= $subdistricts_excluded_from::INTEGER)
 """
 
-PROVINCE_SUMMARY = f"""
+PROVINCE_SUMMARY = """
 SELECT v.edition, v.province_code, mode(v.province_name) AS province_name,
-       {region_sql("v.province_code")} AS region,
+       any_value(p.region) AS region,
        count(*) FILTER (v.is_taobao_village) AS taobao_villages,
        coalesce(any_value(t.towns), 0) AS taobao_towns,
        coalesce(sum(v.revenue_rmb) FILTER (v.is_taobao_village), 0)::DECIMAL(18,2)
@@ -134,15 +133,16 @@ SELECT v.edition, v.province_code, mode(v.province_name) AS province_name,
 FROM village_metrics v
 LEFT JOIN (SELECT province_code, count(*) AS towns FROM taobao_towns GROUP BY ALL) t
     USING (province_code)
+LEFT JOIN provinces p USING (province_code)
 GROUP BY v.edition, v.province_code
 HAVING sum(v.shops) > 0  -- provinces with any shop
 """
 
-NATIONAL_SUMMARY = f"""
+NATIONAL_SUMMARY = """
 SELECT $edition::INTEGER AS edition,
        count(*) FILTER (is_taobao_village) AS taobao_villages,
        -- the shift inland: the share of Taobao villages outside the East
-       count(*) FILTER (is_taobao_village AND {region_sql("province_code")} <> 'East')
+       count(*) FILTER (is_taobao_village AND p.region <> 'East')
            / nullif(count(*) FILTER (is_taobao_village), 0) AS share_outside_east,
        (SELECT count(*) FROM taobao_towns) AS taobao_towns,
        coalesce(sum(revenue_rmb) FILTER (is_taobao_village), 0)::DECIMAL(18,2) AS revenue_rmb,
@@ -152,7 +152,7 @@ SELECT $edition::INTEGER AS edition,
        coalesce(sum(shops), 0) AS shops,
        coalesce(sum(active_shops), 0) AS all_active_shops,
        coalesce(sum(revenue_rmb), 0)::DECIMAL(18,2) AS all_revenue_rmb
-FROM village_metrics
+FROM village_metrics LEFT JOIN provinces p USING (province_code)
 """
 
 STATEMENTS = {

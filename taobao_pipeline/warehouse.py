@@ -23,9 +23,15 @@ from taobao_pipeline.official_lists import (
     write_official_list,
     write_official_reconciliation,
 )
+from taobao_pipeline.provinces import provinces_frame
 from taobao_pipeline.reconciliation import write_reconciliation
 from taobao_pipeline.staging import Staging
-from taobao_pipeline.tables import WAREHOUSE_TABLES, ensure_tables
+from taobao_pipeline.tables import (
+    PUBLISHED_TABLES,
+    WAREHOUSE_TABLES,
+    describe_tables,
+    ensure_tables,
+)
 
 # Every DuckDB 1.x client (the CLI, BI tools' drivers) must open the warehouse: the
 # storage of DuckDB 1.0 (format number 64). A 1.4 file (67) is refused by 1.0 to 1.3.
@@ -63,6 +69,21 @@ def reconcile_official_lists(conn: duckdb.DuckDBPyConnection) -> None:
     if imported:
         with _inside_warehouse(conn):
             write_official_reconciliation(conn)
+
+
+def write_provinces(conn: duckdb.DuckDBPyConnection) -> None:
+    """The ``provinces`` table as ``provinces.py`` states them (the SQL joins it)."""
+    conn.register("_provinces", provinces_frame().to_arrow())
+    try:
+        [(differ,)] = conn.execute(
+            "SELECT count(*) FROM ((SELECT * FROM _provinces EXCEPT SELECT * FROM wh.provinces)"
+            " UNION ALL (SELECT * FROM wh.provinces EXCEPT SELECT * FROM _provinces))"
+        ).fetchall()
+        if differ:
+            conn.execute("DELETE FROM wh.provinces")
+            conn.execute("INSERT INTO wh.provinces BY NAME SELECT * FROM _provinces")
+    finally:
+        conn.unregister("_provinces")
 
 
 class Warehouse:
@@ -123,8 +144,10 @@ class Warehouse:
                         conn.execute(f"ATTACH '{self.path}' AS earlier (READ_ONLY)")
                         conn.execute("COPY FROM DATABASE earlier TO wh")
                         conn.execute("DETACH earlier")
-                    ensure_tables(conn, WAREHOUSE_TABLES, "wh")
+                    ensure_tables(conn, PUBLISHED_TABLES, "wh")
+                    write_provinces(conn)
                     yield conn
+                    describe_tables(conn, "wh")  # every table and column, described
                     conn.execute("CHECKPOINT wh")
                     conn.execute("DETACH wh")
                 finally:

@@ -110,10 +110,10 @@ def test_published_record_check_and_reconciliation(tmp_path: Path, villages: int
     assert check.severity == dg.AssetCheckSeverity.WARN
     rows = read_table(
         warehouse,
-        "SELECT published, computed, difference, within_tolerance, interpolated "
+        "SELECT published, computed, difference, within_tolerance "
         "FROM reconciliation WHERE edition = 2009 AND measure = 'taobao_villages'",
     )
-    assert rows == [(3, villages, villages - 3, villages == 3, False)]
+    assert rows == [(3, villages, villages - 3, villages == 3)]
 
 
 def test_rejected_share_fails_with_severity_but_publishes(rejected_run: Path) -> None:  # noqa: F811

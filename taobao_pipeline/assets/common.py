@@ -4,19 +4,27 @@ from collections.abc import Mapping, Sequence
 
 import dagster as dg
 
-from taobao_pipeline.tables import COLUMN_DOCS, columns_of
+from taobao_pipeline.tables import TABLES
 
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 
 
 def table_metadata(table: str) -> dict[str, object]:
-    """Definition metadata of an asset stored as ``table``: its columns, described."""
+    """Definition metadata of an asset stored as ``table``: its columns, described, from
+    the table's declaration (``tables.TABLES``)."""
+    declared = TABLES[table]
     return {
         "dagster/column_schema": dg.TableSchema(
             columns=[
-                dg.TableColumn(name, sql_type, description=COLUMN_DOCS.get(name))
-                for name, sql_type in columns_of(table)
-            ]
+                dg.TableColumn(
+                    c.name,
+                    c.type,
+                    description=c.description,
+                    constraints=dg.TableColumnConstraints(nullable=c.nullable),
+                )
+                for c in declared.columns
+            ],
+            constraints=dg.TableConstraints(other=[f"key: {', '.join(declared.key)}"]),
         ),
         "dagster/table_name": table,
     }
