@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandera.polars as pa
 
-from taobao_pipeline.designations import SHOP_SALES, parameters, sales_window, used
+from taobao_pipeline.designations import STATEMENTS, sales_window, statement_parameters
 from taobao_pipeline.extracts import read_extract, source_files
 from taobao_pipeline.rules import Rules, window
 from taobao_pipeline.schemas import SOURCES, revenue_schema, shop_schema, village_schema
@@ -55,7 +55,8 @@ def ingest(stg: Staging, raw_dir: Path, edition: int, source: str, rules: Rules)
     stg.remove(["load_audit"], source=source)
     if source == "revenue":
         stg.conn.register("accepted_revenue", result.accepted.to_arrow())
-        stg.write("shop_sales", SHOP_SALES, used(SHOP_SALES, parameters(edition, rules)))
+        sql = STATEMENTS["shop_sales"].sql
+        stg.write("shop_sales", sql, statement_parameters("shop_sales", edition, rules))
         stg.conn.unregister("accepted_revenue")
         stg.write_note("shop_sales", sales_window(edition, rules))
     else:

@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 
 from taobao_pipeline.provinces import provinces_frame
+from taobao_pipeline.sql import load
 from taobao_pipeline.tables import (
     COMPUTED_TABLES,
     INPUT_TABLES,
@@ -73,6 +74,9 @@ class Staging:
         self._kind = _KINDS.setdefault(schema, {})
         for table in STAGED_TABLES:
             self._refresh(table)
+        if "criteria" not in self._kind:  # the Taobao village criteria, as macros
+            self.conn.execute(load("criteria"))
+            self._kind["criteria"] = "MACRO"
         if "provinces" not in self._kind:  # the SQL joins it, as it does in the warehouse
             self.conn.execute(TABLES["provinces"].create_sql())
             self.conn.register("_provinces", provinces_frame().to_arrow())

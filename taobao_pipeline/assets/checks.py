@@ -14,13 +14,15 @@ import duckdb
 import polars as pl
 
 from taobao_pipeline.assets.common import markdown_table
-from taobao_pipeline.assets.compute import national_summary, taobao_villages
+from taobao_pipeline.assets.compute import national_summary, taobao_towns, taobao_villages
 from taobao_pipeline.assets.ingest import revenue, shops, villages
 from taobao_pipeline.assets.validate import load_audit
-from taobao_pipeline.designations import parameters, used
 from taobao_pipeline.partitions import edition_keys, editions, for_each_edition
 from taobao_pipeline.reconciliation import reconcile
 from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.restated_rules import VILLAGE_COLUMNS, taobao_town_codes, taobao_village_codes
+from taobao_pipeline.staging import Staging
+from taobao_pipeline.tables import TABLES
 
 T = TypeVar("T")
 
@@ -44,6 +46,20 @@ def _per_edition(
     def one(edition: int) -> T:
         with warehouse.warehouse.staging(edition) as stg:
             return measure(stg.conn, edition)
+
+    return for_each_edition(edition_keys(context), one)
+
+
+def _per_edition_staging(
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    measure: Callable[[Staging, int], T],
+) -> dict[int, T]:
+    """``measure`` of each edition of the run, given its staging."""
+
+    def one(edition: int) -> T:
+        with warehouse.warehouse.staging(edition) as stg:
+            return measure(stg, edition)
 
     return for_each_edition(edition_keys(context), one)
 
@@ -134,47 +150,77 @@ def load_audit_balances(
     )
 
 
-CRITERIA_MISMATCHES = """
-SELECT
-    count(*) FILTER (is_taobao_village AND NOT criteria) AS designated_without_criteria,
-    count(*) FILTER (criteria AND NOT is_taobao_village) AS criteria_without_designation,
-    count(*) FILTER (
-        is_taobao_village AND village_code NOT IN (SELECT village_code FROM taobao_villages)
-    ) AS designated_not_listed,
-    (SELECT count(*) FROM taobao_villages) AS taobao_villages
-FROM (
-    SELECT *,
-        village_code[10:12] BETWEEN '200' AND '399'
-        AND ($allowed_codes IS NULL OR list_contains($allowed_codes::VARCHAR[], urban_rural_code))
-        AND revenue_rmb >= $min_revenue_rmb::DECIMAL(18,2)
-        AND (active_shops >= $min_active_shops::BIGINT
-             OR (households > 0 AND active_shops >= households * $min_shop_share::DECIMAL(9,4)))
-        AS criteria
-    FROM village_metrics
-)
-"""
+def _staged(stg: Staging, table: str, columns: list[str]) -> pl.DataFrame:
+    """Columns of a staged table, read by polars (not through the SQL that computed it)."""
+    files = stg.files(table)
+    if not files:
+        schema = TABLES[table].polars_schema()
+        return pl.DataFrame(schema={c: schema[c] for c in columns})
+    return pl.read_parquet(files, columns=columns)
 
 
 @dg.asset_check(asset=taobao_villages, blocking=True, partitions_def=editions)
 def designations_follow_criteria(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, rules: RulesResource
 ) -> dg.AssetCheckResult:
-    """Every designated village meets all three criteria, recomputed from its metrics, and
-    no undesignated village does."""
+    """The designated villages are exactly those that meet the three criteria, judged by the
+    contract's rule restated independently of the SQL (``restated_rules``) from each
+    village's code, class, households, active shops and revenue."""
+    in_force = rules.rules()
 
-    def measure(conn: duckdb.DuckDBPyConnection, edition: int) -> dict[str, object]:
-        p = parameters(edition, rules.rules())
-        cur = conn.execute(CRITERIA_MISMATCHES, used(CRITERIA_MISMATCHES, p))
-        names = [d[0] for d in cur.description]
-        return dict(zip(names, cur.fetchall()[0], strict=True))
+    def measure(stg: Staging, edition: int) -> dict[str, object]:
+        metrics = _staged(stg, "village_metrics", [*VILLAGE_COLUMNS, "is_taobao_village"])
+        by_rule = taobao_village_codes(metrics, edition, in_force)
+        flagged = set(metrics.filter(pl.col("is_taobao_village"))["village_code"].to_list())
+        listed = set(_staged(stg, "taobao_villages", ["village_code"])["village_code"].to_list())
+        return {
+            "designated_without_criteria": len(listed - by_rule),
+            "criteria_without_designation": len(by_rule - listed),
+            "flag_disagrees_with_rule": len(flagged ^ by_rule),
+            "taobao_villages": len(listed),
+        }
 
-    figures = _per_edition(context, warehouse, measure)
+    figures = _per_edition_staging(context, warehouse, measure)
     wrong = sum(
         f["designated_without_criteria"]
         + f["criteria_without_designation"]
-        + f["designated_not_listed"]
+        + f["flag_disagrees_with_rule"]
         for f in figures.values()
     )
+    return dg.AssetCheckResult(
+        passed=wrong == 0,
+        metadata={
+            "mismatches": wrong,
+            "by_edition": markdown_table([{"edition": e, **f} for e, f in figures.items()]),
+        },
+    )
+
+
+@dg.asset_check(asset=taobao_towns, blocking=True, partitions_def=editions)
+def towns_follow_rule(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, rules: RulesResource
+) -> dg.AssetCheckResult:
+    """The Taobao towns are exactly the townships the contract's town rule designates
+    (>= 3 Taobao villages, or from 2019 the sales rule; no sub-district from 2020),
+    restated independently of the SQL (``restated_rules``)."""
+    in_force = rules.rules()
+
+    def measure(stg: Staging, edition: int) -> dict[str, object]:
+        metrics = _staged(
+            stg,
+            "village_metrics",
+            ["village_code", "revenue_rmb", "active_shops", "is_taobao_village"],
+        )
+        by_rule = taobao_town_codes(metrics, edition, in_force)
+        listed = set(_staged(stg, "taobao_towns", ["township_code"])["township_code"].to_list())
+        return {
+            "towns_not_by_rule": len(listed - by_rule),
+            "rule_not_in_towns": len(by_rule - listed),
+            "taobao_towns": len(listed),
+        }
+
+    figures = _per_edition_staging(context, warehouse, measure)
+    wrong = sum(f["towns_not_by_rule"] + f["rule_not_in_towns"] for f in figures.values())
     return dg.AssetCheckResult(
         passed=wrong == 0,
         metadata={

@@ -1,0 +1,70 @@
+"""The blocking checks judge the computation against their own statement of the rule: a
+deliberately broken computation trips them, and the edition is not published."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from taobao_pipeline.assets.checks import QualityResource
+from taobao_pipeline.definitions import all_assets, all_checks
+from taobao_pipeline.designations import STATEMENTS
+from taobao_pipeline.resources import RulesResource, WarehouseResource
+
+BREAKS = [
+    # the revenue criterion with > for >=: a village of exactly RMB 10 million is dropped
+    (
+        "village_metrics",
+        "taobao_villages:designations_follow_criteria",
+        "meets_revenue_rule(revenue_rmb, $min_revenue_rmb::DECIMAL(18,2))",
+        "revenue_rmb > $min_revenue_rmb::DECIMAL(18,2)",
+    ),
+    # the town rule with > for >=: a township of exactly 3 Taobao villages is dropped
+    (
+        "taobao_towns",
+        "taobao_towns:towns_follow_rule",
+        "taobao_villages >= $town_min_villages::BIGINT",
+        "taobao_villages > $town_min_villages::BIGINT",
+    ),
+    # the sub-district exclusion forgotten
+    (
+        "taobao_towns",
+        "taobao_towns:towns_follow_rule",
+        "AND NOT (is_subdistrict AND edition >= $subdistricts_excluded_from::INTEGER)",
+        "AND $subdistricts_excluded_from::INTEGER IS NOT NULL",
+    ),
+]
+
+
+@pytest.mark.parametrize(("table", "check", "rule", "broken"), BREAKS)
+def test_a_broken_computation_trips_its_check_and_is_not_published(
+    raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, table, check, rule, broken
+) -> None:
+    statement = STATEMENTS[table]
+    assert rule in statement.sql
+    monkeypatch.setitem(
+        STATEMENTS, table, replace(statement, sql=statement.sql.replace(rule, broken))
+    )
+    warehouse = tmp_path / "w.duckdb"
+    result = dg.materialize(
+        [*all_assets, *all_checks],
+        partition_key="2020",
+        resources={
+            "warehouse": WarehouseResource(raw_dir=str(raw), warehouse_path=str(warehouse)),
+            "rules": RulesResource(),
+            "quality": QualityResource(),
+        },
+        raise_on_error=False,
+    )
+    evaluations = {
+        f"{e.asset_key.to_user_string()}:{e.check_name}": e
+        for e in result.get_asset_check_evaluations()
+    }
+    assert not evaluations[check].passed, evaluations[check].metadata
+    assert evaluations[check].severity == dg.AssetCheckSeverity.ERROR
+    assert evaluations[check].metadata["mismatches"].value > 0
+    assert not result.success
+    assert not warehouse.exists()  # nothing published
