@@ -2,13 +2,19 @@
 
 import dagster as dg
 
-from taobao_pipeline.assets import checks, compute, ingest, official, publish, validate
+from taobao_pipeline.assets import designations, inputs, official_lists
 from taobao_pipeline.assets.checks import QualityResource
+from taobao_pipeline.assets.published_record import published_record
 from taobao_pipeline.automation import annual_schedule, raw_folder_sensor
-from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.resources import PathsResource, RulesResource
 
-all_assets = dg.load_assets_from_modules([ingest, validate, compute, publish, official])
-all_checks = dg.load_asset_checks_from_modules([checks, official])
+# each warehouse table is an asset named after it (the staged inputs, the designations and
+# their reconciliations, the published lists); the published record is code, not built
+all_assets = [
+    *dg.load_assets_from_modules([inputs, designations, official_lists]),
+    published_record,
+]
+all_checks = dg.load_asset_checks_from_modules([official_lists])
 
 designation_job = dg.define_asset_job(
     "designation_job",
@@ -23,7 +29,7 @@ defs = dg.Definitions(
     asset_checks=all_checks,
     jobs=[designation_job],
     resources={
-        "warehouse": WarehouseResource.from_env(),
+        "paths": PathsResource.from_env(),
         "rules": RulesResource(),
         "quality": QualityResource(),
     },

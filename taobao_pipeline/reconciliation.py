@@ -17,20 +17,19 @@ import polars as pl
 from taobao_pipeline.published_record import published_table
 
 # The computed side of each measure, per edition, from the schema-qualified tables ``{s}``.
+# The tables the computed side reads (the asset's upstream, with the published record).
+INPUTS = ("national_summary", "province_summary", "provinces")
+# The computed side of each measure, per edition, from the schema-qualified tables ``{s}``.
 COMPUTED = """
 SELECT edition, 'taobao_villages' AS measure, taobao_villages::DECIMAL(38,2) AS computed
 FROM {s}.national_summary
 UNION ALL SELECT edition, 'taobao_towns', taobao_towns FROM {s}.national_summary
 UNION ALL SELECT edition, 'revenue_rmb', revenue_rmb FROM {s}.national_summary
 UNION ALL SELECT edition, 'active_shops', active_shops FROM {s}.national_summary
+UNION ALL SELECT edition, 'revenue_rmb_villages_and_towns', revenue_rmb_villages_and_towns
+FROM {s}.national_summary
 UNION ALL SELECT p.edition, 'province:' || c.province_name, p.taobao_villages
 FROM {s}.province_summary p JOIN {s}.provinces c USING (province_code)
-UNION ALL  -- sales of Taobao villages and of the other units of Taobao towns, once each
-SELECT v.edition, 'revenue_rmb_villages_and_towns', sum(v.revenue_rmb)
-FROM {s}.village_metrics v
-LEFT JOIN {s}.taobao_towns t USING (edition, township_code)
-WHERE v.is_taobao_village OR t.township_code IS NOT NULL
-GROUP BY v.edition
 """
 
 RECONCILED = """

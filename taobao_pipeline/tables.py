@@ -310,6 +310,13 @@ TABLE_LIST: tuple[Table, ...] = (
             col("provinces", False),
             col("share_outside_east"),
             *cols("villages shops all_active_shops all_revenue_rmb"),
+            col(
+                "revenue_rmb_villages_and_towns",
+                False,
+                "Sales of the shops in Taobao villages or in Taobao towns, each once (the "
+                "scope of the 2019 report), RMB",
+                type=MONEY,
+            ),
         ),
         ("edition",),
     ),

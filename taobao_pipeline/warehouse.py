@@ -47,9 +47,6 @@ def storage_number(path: Path) -> int:
     return int.from_bytes(header[12:20], "little") if header[8:12] == b"DUCK" else -1
 
 
-SOURCES = ("villages", "shops", "revenue")
-
-
 @contextlib.contextmanager
 def _inside_warehouse(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Make ``wh`` the current database (the official-list SQL names only the schema)."""
@@ -159,19 +156,24 @@ class Warehouse:
     def publish(self, editions: Iterable[int]) -> dict[str, int]:
         """Replace ``editions`` in the warehouse with their staged tables, atomically.
 
-        Returns the warehouse's row count per table after publishing.
+        Returns the warehouse's row count per table after publishing (every table).
         """
         with self.update() as conn:
             return self._replace(conn, sorted(set(editions)))
 
-    def import_official_lists(self, lists: dict[int, OfficialList]) -> dict[str, int]:
-        """Replace the official lists of some editions and reconcile them, atomically."""
+    def import_official_lists(
+        self, lists: dict[int, OfficialList], reconcile: bool = True
+    ) -> dict[str, int]:
+        """Replace the official lists of some editions and (``reconcile``) recompute
+        ``official_reconciliation``, atomically. The Dagster asset leaves the reconciliation
+        to the publish of the designations, which is computed from lists and designations."""
         with self.update() as conn:
             conn.execute("BEGIN")
             with _inside_warehouse(conn):
                 for edition, official in sorted(lists.items()):
                     write_official_list(conn, official, edition)
-            reconcile_official_lists(conn)
+            if reconcile:
+                reconcile_official_lists(conn)
             conn.execute("COMMIT")
             return {
                 t: conn.execute(f"SELECT count(*) FROM wh.{t}").fetchall()[0][0]
@@ -206,7 +208,7 @@ class Warehouse:
         conn.execute("COMMIT")
         return {
             table: conn.execute(f"SELECT count(*) FROM wh.{table}").fetchall()[0][0]
-            for table in WAREHOUSE_TABLES
+            for table in PUBLISHED_TABLES
         }
 
     @contextlib.contextmanager

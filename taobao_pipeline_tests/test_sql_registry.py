@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from taobao_pipeline.designations import STATEMENTS, parameters
+from taobao_pipeline.computations import STATEMENTS, parameters
 from taobao_pipeline.rules import Rules
 from taobao_pipeline.sql import FOLDER, load
 from taobao_pipeline.tables import COMPUTED_TABLES, TABLES
@@ -52,5 +52,20 @@ def test_statement_runs_on_exactly_its_registered_inputs_and_parameters(table: s
 
 def test_one_sql_file_per_computed_table() -> None:
     files = {p.stem for p in Path(FOLDER).glob("*.sql")}
-    assert files == {*COMPUTED_TABLES, "shop_sales", "criteria"}
+    assert files == {*COMPUTED_TABLES, "shop_sales", "criteria", "top_villages"}
     assert set(STATEMENTS) == {*COMPUTED_TABLES, "shop_sales"}
+
+
+def test_top_villages_ranked_by_revenue_as_money_not_text() -> None:
+    conn = duckdb.connect()
+    conn.execute(
+        "CREATE TABLE taobao_villages AS SELECT * FROM (VALUES "
+        "('330782201201', 'a', 'c', 'p', 100, 9999999.99::DECIMAL(18,2)), "
+        "('330782201202', 'b', 'c', 'p', 100, 120000000.00::DECIMAL(18,2))) "
+        "t(village_code, village_name, county_name, province_name, active_shops, revenue_rmb)"
+    )
+    ranked = conn.sql(load("top_villages")).fetchall()
+    assert [(r[0], r[-1]) for r in ranked] == [
+        ("330782201202", "120000000.00"),
+        ("330782201201", "9999999.99"),
+    ]

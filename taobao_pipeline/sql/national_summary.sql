@@ -11,5 +11,9 @@ SELECT $edition::INTEGER AS edition,
        count(*) AS villages,
        coalesce(sum(shops), 0) AS shops,
        coalesce(sum(active_shops), 0) AS all_active_shops,
-       coalesce(sum(revenue_rmb), 0)::DECIMAL(18,2) AS all_revenue_rmb
+       coalesce(sum(revenue_rmb), 0)::DECIMAL(18,2) AS all_revenue_rmb,
+       -- sales of Taobao villages and of the other units of Taobao towns, once each
+       coalesce(sum(revenue_rmb) FILTER (
+           is_taobao_village OR township_code IN (SELECT township_code FROM taobao_towns)
+       ), 0)::DECIMAL(18,2) AS revenue_rmb_villages_and_towns
 FROM village_metrics LEFT JOIN provinces p USING (province_code)
