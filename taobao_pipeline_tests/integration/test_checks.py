@@ -15,7 +15,7 @@ from taobao_pipeline.definitions import all_assets, all_checks
 from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.runner import run_editions
 from taobao_pipeline.tables import PUBLISHED_TABLES
-from taobao_pipeline_tests.conftest import read_table
+from taobao_pipeline_tests.warehouse_queries import read_table
 
 BREAKS = [
     # the revenue criterion with > for >=: a village of exactly RMB 10 million is dropped

@@ -18,10 +18,9 @@ from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.rules import Rules
 from taobao_pipeline.runner import run_editions
 from taobao_pipeline.tables import WAREHOUSE_TABLES
-from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.extracts import write_edition
 from taobao_pipeline_tests.scenarios import Edition
-from taobao_pipeline_tests.test_rejections import rejected_run  # noqa: F401 (fixture)
+from taobao_pipeline_tests.warehouse_queries import read_table
 
 
 def evaluations(results: list[dg.ExecuteInProcessResult]) -> dict[str, list]:
@@ -112,7 +111,7 @@ def test_published_record_check_and_reconciliation(tmp_path: Path, villages: int
     assert rows == [(3, villages, villages - 3, villages == 3)]
 
 
-def test_rejected_share_fails_with_severity_but_publishes(rejected_run: Path) -> None:  # noqa: F811
+def test_rejected_share_fails_with_severity_but_publishes(rejected_run: Path) -> None:
     raw = rejected_run.parent / "raw"
     results = run_editions(
         raw,

@@ -18,7 +18,7 @@ from taobao_pipeline.runner import run_editions
 from taobao_pipeline_tests.extracts import write_edition
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, boundary_edition
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:

@@ -16,7 +16,7 @@ import pytest
 import taobao_pipeline.warehouse as wh_module
 from taobao_pipeline.runner import RunFailed, run_editions
 from taobao_pipeline.tables import WAREHOUSE_TABLES
-from taobao_pipeline_tests.conftest import read_table
+from taobao_pipeline_tests.warehouse_queries import read_table
 
 
 def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
