@@ -25,7 +25,10 @@ class Statement:
     sql: str
 
     @classmethod
-    def from_file(cls, table: str, inputs: tuple[str, ...], parameters: tuple[str, ...]):
+    def from_file(
+        cls, table: str, inputs: tuple[str, ...], parameters: tuple[str, ...]
+    ) -> Statement:
+        """The statement of ``sql/<table>.sql``."""
         return cls(table, inputs, parameters, load(table))
 
 
