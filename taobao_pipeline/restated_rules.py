@@ -9,11 +9,13 @@ arithmetic (a share as a whole number of ten-thousandths), so that a slip in the
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from decimal import Decimal
 
 import polars as pl
 
-from taobao_pipeline.rules import Rules
+from taobao_pipeline.rules import Rules, window
 
 VILLAGE_COLUMNS = ["village_code", "urban_rural_code", "households", "active_shops", "revenue_rmb"]
 
@@ -65,3 +67,35 @@ def taobao_town_codes(metrics: pl.DataFrame, edition: int, rules: Rules) -> set[
     if edition >= r.subdistricts_excluded_from:
         towns = towns.filter(~subdistrict)
     return set(towns["township"].to_list())
+
+
+def active_shops_by_village(
+    shops: pl.DataFrame, sales: pl.DataFrame, edition: int, rules: Rules
+) -> pl.DataFrame:
+    """Active shops per village code, from the staged shops and their sales: open at least
+    30 days at the cut-off, not closed by it, and at least 1 order a month over the last 3
+    months of the window in which the shop was open (a month counts when the shop opened
+    on or before its last day). Columns village_code, active_by_rule (villages with none
+    absent)."""
+    r = rules.for_edition(edition)
+    w = window(edition, rules)
+    month_ends = []
+    for month in w.months[-r.activity_months :]:
+        year, number = int(month[:4]), int(month[5:])
+        month_ends.append(dt.date(year, number, calendar.monthrange(year, number)[1]))
+    months_open = pl.sum_horizontal(
+        (pl.col("opened_on") <= pl.lit(end)).cast(pl.Int64) for end in month_ends
+    )
+    active = (
+        shops.join(sales, on="shop_id", how="left")
+        .with_columns(pl.col("recent_orders").fill_null(0), months_open.alias("months_open"))
+        .filter(
+            (pl.col("opened_on") <= pl.lit(w.cutoff_date - dt.timedelta(days=r.min_days_open)))
+            & (pl.col("closed_on").is_null() | (pl.col("closed_on") > pl.lit(w.cutoff_date)))
+            & (pl.col("months_open") > 0)
+            & (pl.col("recent_orders") >= pl.col("months_open") * r.min_avg_orders)
+        )
+        .group_by("village_code")
+        .agg(pl.len().alias("active_by_rule"))
+    )
+    return active

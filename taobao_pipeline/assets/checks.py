@@ -20,6 +20,7 @@ from taobao_pipeline.partitions import for_each_edition
 from taobao_pipeline.reconciliation import reconcile
 from taobao_pipeline.restated_rules import (
     VILLAGE_COLUMNS,
+    active_shops_by_village,
     taobao_town_codes,
     taobao_village_codes,
 )
@@ -155,6 +156,14 @@ def load_audit_balances(warehouse: Warehouse, editions: list[int]) -> dg.AssetCh
 
 DESIGNATION_CHECKS = [
     dg.AssetCheckSpec(
+        "active_shops_follow_rule",
+        asset="village_metrics",
+        blocking=True,
+        description="Each village's active shops are those the contract's activity rule "
+        "gives (open 30 days, not closed, >= 1 order a month over the last 3 months it was "
+        "open), recounted from the staged shops independently of the SQL.",
+    ),
+    dg.AssetCheckSpec(
         "designations_follow_criteria",
         asset="taobao_villages",
         blocking=True,
@@ -184,6 +193,32 @@ DESIGNATION_CHECKS = [
         "and shops within 1%); warns with the differences.",
     ),
 ]
+
+
+def active_shops_follow_rule(
+    warehouse: Warehouse, editions: list[int], rules: Rules
+) -> dg.AssetCheckResult:
+    def measure(stg: Staging, edition: int) -> dict[str, object]:
+        shops = _staged(stg, "shops", ["shop_id", "village_code", "opened_on", "closed_on"])
+        sales = _staged(stg, "shop_sales", ["shop_id", "recent_orders"])
+        by_rule = active_shops_by_village(shops, sales, edition, rules)
+        metrics = _staged(stg, "village_metrics", ["village_code", "active_shops"])
+        # a full join: a village counted by the rule but missing from the metrics is wrong too
+        compared = metrics.join(by_rule, on="village_code", how="full", coalesce=True)
+        wrong = compared.filter(
+            pl.col("active_shops").fill_null(-1) != pl.col("active_by_rule").fill_null(0)
+        ).height
+        return {"villages_off_rule": wrong, "villages": metrics.height}
+
+    figures = per_edition(warehouse, editions, measure)
+    wrong = sum(f["villages_off_rule"] for f in figures.values())
+    return dg.AssetCheckResult(
+        asset_key="village_metrics",
+        check_name="active_shops_follow_rule",
+        passed=wrong == 0,
+        severity=ERROR,
+        metadata={"mismatches": wrong, "by_edition": _by_edition(figures)},
+    )
 
 
 def designations_follow_criteria(

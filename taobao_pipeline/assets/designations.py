@@ -16,6 +16,7 @@ import duckdb
 from taobao_pipeline import reconciliation
 from taobao_pipeline.assets.checks import (
     DESIGNATION_CHECKS,
+    active_shops_follow_rule,
     designations_follow_criteria,
     matches_published_record,
     national_equals_provinces,
@@ -121,6 +122,7 @@ def designate_and_publish(
         figures[table] = for_each_edition(keys, one)
 
     checks = [
+        active_shops_follow_rule(wh, keys, in_force),
         designations_follow_criteria(wh, keys, in_force),
         towns_follow_rule(wh, keys, in_force),
         national_equals_provinces(wh, keys),

@@ -18,6 +18,13 @@ from taobao_pipeline.tables import PUBLISHED_TABLES
 from taobao_pipeline_tests.warehouse_queries import read_table
 
 BREAKS = [
+    # a shop must be open 30 days: with < for <=, one opened exactly 30 days before is lost
+    (
+        "village_metrics",
+        "village_metrics:active_shops_follow_rule",
+        "s.opened_on <= $cutoff_date::DATE - $min_days_open::INTEGER",
+        "s.opened_on < $cutoff_date::DATE - $min_days_open::INTEGER",
+    ),
     # the revenue criterion with > for >=: a village of exactly RMB 10 million is dropped
     (
         "village_metrics",
