@@ -492,6 +492,8 @@ PER_SOURCE = ("rejected_rows", "load_audit")
 EDITION_TABLES: dict[str, Table] = {n: TABLES[n] for n in (*COMPUTED_TABLES, *PER_SOURCE)}
 # (the name the publish code has always used)
 WAREHOUSE_TABLES = EDITION_TABLES
+#: derived tables every publish rewrites whole (from the warehouse's other tables and code)
+RECOMPUTED = ("reconciliation", "official_reconciliation", "provinces")
 #: every table of the warehouse file
 PUBLISHED_TABLES: dict[str, Table] = {n: t for n, t in TABLES.items() if n not in INPUT_TABLES}
 
@@ -503,7 +505,14 @@ def ensure_tables(
     written by an older version lacks. One catalog query when nothing is missing."""
     declared = list(tables.values()) if isinstance(tables, dict) else list(tables)
     present = _present(conn, catalog)
+    types = _types(conn, catalog)
     for table in declared:
+        if table.name in RECOMPUTED and types.get(table.name) != [
+            (c.name, c.type) for c in table.columns
+        ]:
+            # wholly rewritten by every publish: an older shape is replaced, not patched
+            conn.execute(f'DROP TABLE IF EXISTS "{catalog}".main.{table.name}')
+            present.pop(table.name, None)
         if table.name not in present:
             conn.execute(table.create_sql(f'"{catalog}".main.{table.name}'))
             continue
@@ -512,6 +521,18 @@ def ensure_tables(
                 conn.execute(
                     f'ALTER TABLE "{catalog}".main.{table.name} ADD COLUMN {c.name} {c.type}'
                 )
+
+
+def _types(conn: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[tuple[str, str]]]:
+    """table -> (column, type) in order, of the tables in ``catalog``'s main schema."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for table, column, sql_type in conn.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = $c AND schema_name = 'main' ORDER BY table_name, column_index",
+        {"c": catalog},
+    ).fetchall():
+        found.setdefault(table, []).append((column, sql_type))
+    return found
 
 
 def _present(conn: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, dict[str, str | None]]:
