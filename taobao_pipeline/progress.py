@@ -1,5 +1,6 @@
-"""Progress of a run for the person who started it: a line per finished step, by stage and
-editions, and on a terminal a live line with the step at work and the time elapsed."""
+"""Progress of a run for the person who started it: a line per table made, check judged and
+step finished, by stage and editions; on a terminal also a live line with the step at work
+and the time elapsed."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from typing import TextIO
 import dagster as dg
 
 TICK = 0.5  # seconds between redraws of the live line
-OUTCOMES = {  # how a step ends
+ENDS = {  # how a step ends
     dg.DagsterEventType.STEP_SUCCESS: "done",
     dg.DagsterEventType.STEP_FAILURE: "FAILED",
     dg.DagsterEventType.STEP_SKIPPED: "skipped",  # after a failure upstream
 }
+STEP_TIMED = (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE)
 
 
 def clock(seconds: float) -> str:
@@ -28,38 +30,47 @@ def editions_label(first: int, last: int) -> str:
     return str(first) if first == last else f"{first}-{last}"
 
 
-def step_labels(job: dg.JobDefinition) -> dict[str, tuple[str, str]]:
-    """Each step of ``job`` as (stage, what it makes): its asset's group and name (the
-    step's name when it makes several tables), or ("check", "asset: check")."""
-    labels = {}
+def step_stages(job: dg.JobDefinition) -> dict[str, str]:
+    """Each step of ``job`` with its stage: the group of the assets it makes, or "check"."""
+    stages = {}
     for assets_def in job.asset_layer.asset_graph.assets_defs:
-        step, keys = assets_def.node_def.name, list(assets_def.keys)
-        if keys:
-            name = keys[0].to_user_string() if len(keys) == 1 else step
-            labels[step] = (assets_def.get_asset_spec(keys[0]).group_name, name)
-        else:
-            check = next(iter(assets_def.check_keys))
-            labels[step] = ("check", f"{check.asset_key.to_user_string()}: {check.name}")
-    return labels
+        if not assets_def.is_executable:  # declared, not built (the published record)
+            continue
+        keys = list(assets_def.keys)
+        group = assets_def.get_asset_spec(keys[0]).group_name if keys else "check"
+        stages[assets_def.node_def.name] = group
+    return stages
+
+
+def asset_stages(job: dg.JobDefinition) -> dict[str, str]:
+    """Each asset ``job`` makes, with its group."""
+    return {
+        key.to_user_string(): assets_def.get_asset_spec(key).group_name
+        for assets_def in job.asset_layer.asset_graph.assets_defs
+        if assets_def.is_executable
+        for key in assets_def.keys
+    }
 
 
 class Progress:
     """A ``runner.Listener`` that writes progress to ``stream``.
 
-    ``live`` (a terminal): the step at work and the elapsed time stay on the last line,
-    redrawn every half second, above it the finished steps. Otherwise (logs, cron) only a
-    line per finished step, so the log reads the same whatever the terminal.
+    A line for each table made (its asset materialized), each check judged (passed, warn,
+    error) and each step finished (done in so many seconds, FAILED, skipped), with the
+    elapsed time, the stage and the editions of the run. ``live`` (a terminal): the step at
+    work and the elapsed time also stay on the last line, redrawn every half second.
     """
 
     def __init__(
         self, job: dg.JobDefinition, stream: TextIO, live: bool, started: float | None = None
     ) -> None:
-        self.labels = step_labels(job)
+        self.steps, self.assets = step_stages(job), asset_stages(job)
         self.stream = stream
         self.live = live
         self.started = time.monotonic() if started is None else started
         self.step_started: dict[str, float] = {}
-        self.checks: dict[str, list[str]] = {}  # step -> severities of checks not passed
+        self.last: dict[str, str] = {}  # step -> what it made last
+        self.made: set[str] = set()  # assets made by the run
         self.done = 0
         self.editions = ""
         self._lock = threading.Lock()
@@ -72,30 +83,39 @@ class Progress:
         event = entry.dagster_event
         if event is None:
             return
-        kind = event.event_type
+        kind, step = event.event_type, event.step_key
         with self._lock:
             self.editions = editions_label(*editions)
             if kind == dg.DagsterEventType.RUN_START:
-                self.done = 0
+                self.done, self.made = 0, set()
             elif kind == dg.DagsterEventType.STEP_START:
-                self.step_started[event.step_key] = time.monotonic()
-                self._draw()
+                self.step_started[step] = time.monotonic()
+            elif kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
+                name = event.asset_key.to_user_string()
+                self.last[step] = name
+                if name not in self.made:  # a range run reports each edition's partition
+                    self.made.add(name)
+                    self._line(self.assets.get(name, "asset"), name, "made")
             elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data
-                if not evaluation.passed:
-                    self.checks.setdefault(event.step_key, []).append(
-                        evaluation.severity.value.lower()
-                    )
-            elif kind in OUTCOMES:
+                name = f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name}"
+                outcome = "passed" if evaluation.passed else evaluation.severity.value.lower()
+                self._line("check", name, outcome)
+            elif kind in ENDS:
                 self.done += 1
-                self._finished(event.step_key, OUTCOMES[kind])
-                self._draw()
+                seconds = time.monotonic() - self.step_started.pop(step, time.monotonic())
+                outcome = ENDS[kind] + (f" in {seconds:.1f} s" if kind in STEP_TIMED else "")
+                if self.steps.get(step) != "check" or ENDS[kind] != "done":  # its line says
+                    self._line("step", step, outcome)
             elif kind == dg.DagsterEventType.RUN_FAILURE:
                 # the runner then runs each edition of a failed range on its own
                 again = "; each edition again, in a run of its own" if "-" in self.editions else ""
                 self._write(
                     f"{clock(self.elapsed):>7}  editions {self.editions}: the run failed{again}"
                 )
+            else:
+                return
+            self._draw()
 
     @property
     def elapsed(self) -> float:
@@ -110,18 +130,9 @@ class Progress:
                 self.stream.write("\r\x1b[K")
                 self.stream.flush()
 
-    def _finished(self, step: str, outcome: str) -> None:
-        stage, name = self.labels.get(step, ("step", step))
-        seconds = time.monotonic() - self.step_started.pop(step, time.monotonic())
-        notes = self.checks.pop(step, [])
-        severity = "error" if "error" in notes else "warn"  # of checks that did not pass
-        if stage == "check" and outcome == "done":
-            outcome = severity if notes else "passed"
-        elif notes and outcome == "done":  # checks judged within the step
-            outcome = f"done, check {severity}"
+    def _line(self, stage: str, name: str, outcome: str) -> None:
         self._write(
-            f"{clock(self.elapsed):>7}  {stage:<8} {name:<46} {self.editions:<9} "
-            f"{seconds:6.1f} s  {outcome}"
+            f"{clock(self.elapsed):>7}  {stage:<14} {name:<46} {self.editions:<9}  {outcome}"
         )
 
     def _write(self, line: str) -> None:
@@ -133,11 +144,11 @@ class Progress:
             return
         if self.step_started:
             step = next(iter(self.step_started))
-            stage, name = self.labels.get(step, ("step", step))
-            doing = f"{stage} {name}, editions {self.editions}"
+            made = f", made {self.last[step]}" if step in self.last else ""
+            doing = f"{self.steps.get(step, 'step')} {step}{made}, editions {self.editions}"
         else:
             doing = f"editions {self.editions}" if self.editions else "starting Dagster"
-        total = len(self.labels)
+        total = len(self.steps)
         line = f"{clock(self.elapsed):>7}  running {doing}  [{self.done}/{total} steps]"
         self.stream.write("\r\x1b[K" + line[:99])
         self.stream.flush()

@@ -20,7 +20,7 @@ from taobao_pipeline.definitions import defs
 from taobao_pipeline.resources import RulesResource
 
 JOB = "designation_job"
-PATHS_RESOURCE = "warehouse"  # the definitions' resource that holds raw_dir, warehouse_path
+PATHS_RESOURCE = "paths"  # the definitions' resource that holds raw_dir, warehouse_path
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 

@@ -18,14 +18,36 @@ import pytest
 
 from taobao_pipeline.cli import INSTANCE_CONFIG
 from taobao_pipeline.definitions import defs
-from taobao_pipeline.progress import step_labels
-from taobao_pipeline.runner import JOB, RANGE_END, RANGE_START, run_editions
+from taobao_pipeline.progress import asset_stages, step_stages
+from taobao_pipeline.runner import JOB, PATHS_RESOURCE, RANGE_END, RANGE_START, run_editions
 from taobao_pipeline.summary import rmb_words
 from taobao_pipeline_tests.extracts import village, write_edition
 from taobao_pipeline_tests.scenarios import boundary_edition
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-STEPS = len(step_labels(defs.resolve_job_def(JOB)))
+JOB_DEF = defs.resolve_job_def(JOB)
+STEPS = step_stages(JOB_DEF)
+# the lines a run of 2019-2020 writes: each table made, each check judged, each step done
+EXPECTED = [
+    *(rf"{group} +{asset} +2019-2020 +made" for asset, group in asset_stages(JOB_DEF).items()),
+    *(
+        rf"check +{key.asset_key.to_user_string()}: {key.name} +2019-2020 +(passed|warn|error)"
+        for key in JOB_DEF.asset_layer.asset_graph.asset_check_keys
+    ),
+    *(rf"step +{s} +2019-2020 +done in \d+\.\d s" for s, g in STEPS.items() if g != "check"),
+]
+
+
+def _progress_lines(text: str) -> list[str]:
+    """The lines of ``text`` that match an expected progress line, each once and in full."""
+    lines = [line for line in text.splitlines() if re.match(r" +\d+:\d\d  \w+ ", line)]
+    lines = [line for line in lines if " running " not in line]
+    for pattern in EXPECTED:
+        assert sum(bool(re.fullmatch(rf" +\d+:\d\d  {pattern}", x)) for x in lines) == 1, (
+            pattern,
+            text,
+        )
+    return lines
 
 
 @pytest.fixture
@@ -86,17 +108,11 @@ def test_run_on_a_terminal_shows_progress_and_a_summary_of_the_warehouse(
     # live: the line at work is redrawn in place, with the elapsed time and the step count
     assert "\r\x1b[K" in screen, screen
     live = [ANSI.sub("", part) for part in screen.split("\r")]
-    assert any(re.match(r" +0:\d\d  running \w+ \S+, editions 2019-2020  \[", p) for p in live), (
-        screen
-    )
-    assert any(f"[{STEPS}/{STEPS} steps]" in p for p in live), screen
-    # a line per finished step, by stage and editions
+    assert any(re.match(r" +0:\d\d  running .*editions 2019-2020  \[\d+/", p) for p in live), screen
+    assert any(f"[{len(STEPS)}/{len(STEPS)} steps]" in p for p in live), screen
+    # a line per table made, check judged and step done, by stage and editions
     text = ANSI.sub("", screen.replace("\r\n", "\n")).replace("\r", "\n")
-    finished = [line for line in text.splitlines() if re.match(r" +\d+:\d\d  \w+ ", line)]
-    finished = [line for line in finished if " running " not in line]
-    assert len(finished) == STEPS, screen
-    for stage in {stage for stage, _ in step_labels(defs.resolve_job_def(JOB)).values()}:
-        assert any(line.split()[1] == stage and "2019-2020" in line for line in finished)
+    assert len(_progress_lines(text)) == len(EXPECTED), screen
     # the summary: every line within 100 columns, its figures those of the warehouse
     summary = text[text.index("Ran editions 2019-2020") :]
     assert max(len(line) for line in summary.splitlines()) <= 100
@@ -141,9 +157,8 @@ def test_run_in_a_log_writes_a_line_per_step(raw: Path, tmp_path: Path) -> None:
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "\x1b" not in run.stderr and "\r" not in run.stderr
-    lines = run.stderr.splitlines()
-    assert len(lines) == STEPS, run.stderr  # nothing else: no warning, no Dagster log
-    assert all(re.match(r" +\d+:\d\d  \w+ +\S.* 2019-2020 +\d+\.\d s  \w+", line) for line in lines)
+    # the expected lines and nothing else: no warning, no Dagster log
+    assert len(_progress_lines(run.stderr)) == len(EXPECTED) == len(run.stderr.splitlines())
     assert "Ran editions 2019-2020" in run.stdout
     assert "share_outside_east" not in run.stdout  # the wide table only with --wide
 
@@ -171,7 +186,7 @@ def test_a_command_line_run_is_a_run_of_designation_job(raw: Path, tmp_path: Pat
     assert single.tags["dagster/partition"] == "2020"
     # the definitions' resources: the run config only points them at the paths
     assert ranged.run_config["resources"] == {
-        "warehouse": {
+        PATHS_RESOURCE: {
             "config": {
                 "raw_dir": str(raw.absolute()),
                 "warehouse_path": str((tmp_path / "w.duckdb").absolute()),

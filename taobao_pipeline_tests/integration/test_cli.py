@@ -75,9 +75,10 @@ def test_run_that_fails_says_which_step_of_which_editions(tmp_path: Path) -> Non
     assert "editions 2019-2020: the run failed; each edition again, in a run of its own" in (
         run.stderr
     )
-    assert any(re.match(r" +\d+:\d\d  ingest +shops +2019-2020 .* FAILED$", x) for x in lines)
-    assert any(re.match(r" +\d+:\d\d  publish +warehouse +2019 .* done$", x) for x in lines)
-    assert any(re.match(r" +\d+:\d\d  ingest +shops +2020 .* FAILED$", x) for x in lines)
+    step = r" +\d+:\d\d  step +"
+    assert any(re.match(rf"{step}ingest_extracts +2019-2020 +FAILED in", x) for x in lines)
+    assert any(re.match(rf"{step}designate_and_publish +2019 +done in", x) for x in lines)
+    assert any(re.match(rf"{step}ingest_extracts +2020 +FAILED in", x) for x in lines)
 
 
 def test_run_without_editions_says_so(tmp_path: Path) -> None:
