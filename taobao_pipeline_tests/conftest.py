@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from taobao_pipeline.cli import INSTANCE_CONFIG
 from taobao_pipeline.runner import run_editions
 from taobao_pipeline_tests.bad_rows import REVENUE_1, REVENUE_2, SHOPS, VILLAGES, YEAR
 from taobao_pipeline_tests.extracts import (
@@ -56,6 +57,8 @@ def isolated_from_the_user(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     temporary default paths: ``./test.sh`` exports the project's DAGSTER_HOME, and a run
     recorded there would show in the user's UI as their own."""
     home = tmp_path_factory.mktemp("dagster_home")
+    # as the command writes it: telemetry off (without it Dagster writes an instance id)
+    (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
     data = tmp_path_factory.mktemp("data")
     saved = {k: os.environ.get(k) for k in ("DAGSTER_HOME", "TAOBAO_RAW_DIR", "TAOBAO_WAREHOUSE")}
     os.environ["DAGSTER_HOME"] = str(home)
