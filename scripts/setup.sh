@@ -2,7 +2,8 @@
 # and DAGSTER_HOME. EXTRAS=dev installs requirements/dev.txt (test tools too), otherwise
 # requirements/main.txt. PYTHON=/path/to/python picks the interpreter; otherwise the first
 # of python3, python3.14 ... python3.11 that pyproject.toml's requires-python admits.
-# A .venv of an unsupported Python, or whose last install did not finish, is rebuilt.
+# A .venv of an unsupported Python, whose last install did not finish, or installed from
+# an older lock, is rebuilt.
 
 # the supported minor versions, from requires-python = ">=3.A,<3.B"
 read -r _min _end < <(sed -nE 's/^requires-python = ">=3\.([0-9]+),<3\.([0-9]+)".*/\1 \2/p' \
@@ -34,17 +35,23 @@ _lock="requirements/${EXTRAS:-main}.txt"
 [ "${EXTRAS:-main}" = bench ] && _lock=requirements/dev.txt  # dev.txt holds bench too
 _stamp="${_lock##*/}"
 _stamp=".venv/.installed-${_stamp%.txt}"
-if [ -e .venv ] && { ! _supported .venv/bin/python || ! ls .venv/.installed-* >/dev/null 2>&1; }
-then
-    echo "setup: rebuilding .venv (its Python is not a supported one, or its last install" \
-        "did not finish)" >&2
+_why=""
+if [ -e .venv ] && ! _supported .venv/bin/python; then
+    _why="its Python is not a supported one"
+elif [ -e .venv ] && ! ls .venv/.installed-* >/dev/null 2>&1; then
+    _why="its last install did not finish"
+elif [ -f "$_stamp" ] && [ "$_lock" -nt "$_stamp" ]; then
+    _why="$_lock changed: only the locked versions, nothing left over"
+fi
+if [ -n "$_why" ]; then
+    echo "setup: rebuilding .venv ($_why)" >&2
     rm -rf .venv
 fi
 if [ ! -e .venv ]; then
     _python=$(_choose_python) || return 1 2>/dev/null || exit 1
     "$_python" -m venv .venv
 fi
-if [ ! -f "$_stamp" ] || [ "$_lock" -nt "$_stamp" ] || [ pyproject.toml -nt "$_stamp" ]; then
+if [ ! -f "$_stamp" ] || [ pyproject.toml -nt "$_stamp" ]; then
     # no stamp while installing: an install that fails or is interrupted is rebuilt next
     # time; dev.txt holds main.txt's versions, so installing it stamps main as well
     rm -f .venv/.installed-*
@@ -61,4 +68,4 @@ fi
 # .venv active, as dg expects of a project's own virtualenv
 export VIRTUAL_ENV="$PWD/.venv" PATH="$PWD/.venv/bin:$PATH"
 export DAGSTER_HOME="$PWD/.dagster_home"
-unset _min _end _lock _stamp _python _pip
+unset _min _end _lock _stamp _python _pip _why

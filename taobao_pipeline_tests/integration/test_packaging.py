@@ -123,7 +123,7 @@ def test_setup_rebuilds_a_wrong_python_venv_and_chooses_a_supported_one(tmp_path
     bin_ = _bin_with(tmp_path, python3=OLD, python3_13=NEW)
     run = _setup(project, f"{bin_}:{system}")
     assert run.returncode == 0, run.stderr
-    assert "rebuilding .venv" in run.stderr
+    assert "rebuilding .venv (its Python is not a supported one)" in run.stderr
     assert _version(project / ".venv" / "bin" / "python") == ["3", "13"]
     assert run.stdout.startswith("Python 3.13")  # the .venv is the active Python
     # exactly the lock: every pin for 3.13 installed at its version, the project too
@@ -141,7 +141,15 @@ def test_setup_rebuilds_a_wrong_python_venv_and_chooses_a_supported_one(tmp_path
     assert again.returncode == 0 and "rebuilding" not in again.stderr, again.stderr
     (project / ".venv" / ".installed-main").unlink()
     interrupted = _setup(project, f"{bin_}:{system}")
-    assert interrupted.returncode == 0 and "rebuilding .venv" in interrupted.stderr
+    assert interrupted.returncode == 0, interrupted.stderr
+    assert "rebuilding .venv (its last install did not finish)" in interrupted.stderr
+    # a new lock: built afresh, so that nothing of the old one is left over
+    leftover = project / ".venv" / "lib" / "python3.13" / "site-packages" / "leftover.py"
+    leftover.write_text("")
+    os.utime(project / "requirements" / "main.txt")
+    relocked = _setup(project, f"{bin_}:{system}")
+    assert relocked.returncode == 0 and "main.txt changed" in relocked.stderr, relocked.stderr
+    assert not leftover.exists() and (project / ".venv" / ".installed-main").exists()
 
 
 @pytest.mark.skipif(not OLD.exists(), reason="needs pyenv's 3.10")
