@@ -32,6 +32,7 @@ from typing import Any
 import duckdb
 
 from benchmarks import parse_editions
+from taobao_pipeline.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -213,7 +214,7 @@ def explain(work: Path, diff: set[tuple[int, str]]) -> dict[tuple[int, str], dic
     conn.execute(f"ATTACH '{wh / 'wh.duckdb'}' AS wh (READ_ONLY)")
     selects = []
     for edition in sorted({e for e, _ in diff}):
-        shops = wh / "staging" / str(edition) / "shops.parquet"
+        shops = Warehouse(wh / "wh.duckdb").staging_path(edition) / "shops.parquet"
         selects.append(f"SELECT {edition} AS edition, shop_id, village_code FROM '{shops}'")
     values = ", ".join(f"({e}, '{c}')" for e, c in sorted(diff))
     sql = EXPLAIN.format(values=values, accepted_shops=" UNION ALL ".join(selects))

@@ -10,11 +10,14 @@ per source, read together as one table.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -48,6 +51,26 @@ _DATABASE: duckdb.DuckDBPyConnection | None = None
 _VIEWED: dict[tuple[str, str], tuple[tuple[str, int, int], ...]] = {}
 _KINDS: dict[str, dict[str, str]] = {}  # schema -> table -> VIEW or TABLE
 _LOCK = threading.Lock()  # editions may be staged from several threads
+
+
+@contextlib.contextmanager
+def edition_lock(folder: Path) -> Iterator[None]:
+    """Hold an edition's staging folder alone (a lock file beside it), and remove what
+    writers that died in it left (``*.tmp-*``): while the lock is held, no one else writes."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            for leftover in folder.glob("*.tmp-*"):
+                leftover.unlink(missing_ok=True)
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _temporary(path: Path) -> Path:
+    """A name to write ``path`` under before renaming it into place, unique to the write."""
+    return path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
 
 
 def _cursor(schema: str) -> duckdb.DuckDBPyConnection:
@@ -147,7 +170,7 @@ class Staging:
 
     def _replace(self, table: str, source: str | None, write: Callable[[Path], object]) -> int:
         target = self._path(table, source)
-        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+        tmp = _temporary(target)
         self.folder.mkdir(parents=True, exist_ok=True)
         try:
             write(tmp)
@@ -163,9 +186,12 @@ class Staging:
     def write_note(self, table: str, note: dict[str, object]) -> None:
         """Record what ``table`` was staged under (say, the sales window), beside it."""
         path = self._note_path(table)
-        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(note, sort_keys=True))
-        os.replace(tmp, path)
+        tmp = _temporary(path)
+        try:
+            tmp.write_text(json.dumps(note, sort_keys=True))
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def note(self, table: str) -> dict[str, object] | None:
         """What ``table`` was staged under, if recorded."""

@@ -13,6 +13,9 @@ import contextlib
 import fcntl
 import os
 import shutil
+import struct
+import time
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -24,7 +27,7 @@ from taobao_pipeline.official_lists import (
     write_official_reconciliation,
 )
 from taobao_pipeline.reconciliation import write_reconciliation
-from taobao_pipeline.staging import Staging
+from taobao_pipeline.staging import Staging, edition_lock
 from taobao_pipeline.tables import WAREHOUSE_TABLES, ensure_tables
 
 # Every DuckDB 1.x client (the CLI, BI tools' drivers) must open the warehouse: the
@@ -42,6 +45,25 @@ def storage_number(path: Path) -> int:
 
 
 SOURCES = ("villages", "shops", "revenue")
+# struct flock of Linux (l_type, l_whence, l_start, l_len, l_pid), for fcntl's lock queries
+FLOCK = "hhqqi"
+# test-only: "<point>=<file>" makes the publish touch <file> at <point> and wait until the
+# file is removed, so that fault-injection tests can kill or starve it exactly there
+PAUSE_AT = "TAOBAO_TEST_PAUSE_AT"
+
+
+class WarehouseBusy(Exception):
+    """The warehouse file cannot be replaced now; nothing was published."""
+
+
+def _pause(point: str) -> None:
+    """Wait at ``point`` of the publish if a test asked to (see ``PAUSE_AT``)."""
+    name, _, flag = os.environ.get(PAUSE_AT, "").partition("=")
+    if name != point or not flag:
+        return
+    Path(flag).touch()
+    while Path(flag).exists():
+        time.sleep(0.02)
 
 
 @contextlib.contextmanager
@@ -70,19 +92,22 @@ class Warehouse:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.staging_dir = self.path.parent / "staging"
+        # the warehouse's own: two warehouses in one folder never share staged editions
+        self.staging_dir = self.path.with_name(self.path.name + ".staging")
 
     def staging_path(self, edition: int) -> Path:
         return self.staging_dir / str(edition)
 
     @contextlib.contextmanager
     def staging(self, edition: int) -> Iterator[Staging]:
-        """``edition``'s staged tables (see ``staging.Staging``)."""
-        staged = Staging(self.staging_path(edition), edition)
-        try:
-            yield staged
-        finally:
-            staged.close()
+        """``edition``'s staged tables (see ``staging.Staging``), held for this step alone:
+        two runs of one edition take turns, step by step (each step's files are whole)."""
+        with edition_lock(self.staging_path(edition)):
+            staged = Staging(self.staging_path(edition), edition)
+            try:
+                yield staged
+            finally:
+                staged.close()
 
     @contextlib.contextmanager
     def _publish_lock(self) -> Iterator[None]:
@@ -95,21 +120,67 @@ class Warehouse:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def _leftovers(self) -> list[Path]:
+        """Temporary copies of the warehouse (and their DuckDB logs) left by publishes that
+        were killed; only called under the publish lock, so none is a live writer's."""
+        return sorted(self.path.parent.glob(f"{self.path.name}.publishing-*"))
+
+    def foreign_writer(self) -> int | None:
+        """The PID of a process holding the warehouse open read-write, if any (DuckDB
+        holds a POSIX write lock on the file). An open file description lock is asked,
+        so that closing it leaves this process's own DuckDB locks alone."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            probe = struct.pack(FLOCK, fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0)
+            kind, _, _, _, pid = struct.unpack(FLOCK, fcntl.fcntl(fd, fcntl.F_OFD_GETLK, probe))
+        finally:
+            os.close(fd)
+        return pid if kind == fcntl.F_WRLCK else None
+
+    def _check_live_file(self) -> None:
+        """Refuse to publish over changes a foreign session holds in its log (the
+        ``.wal`` beside the file): the rename would leave them to be replayed on the
+        new file. A foreign read-write session without changes keeps its snapshot."""
+        wal = self.path.with_name(self.path.name + ".wal")
+        if not wal.exists():
+            return
+        writer = self.foreign_writer()
+        holder = f"a DuckDB session (PID {writer})" if writer else "a DuckDB session"
+        raise WarehouseBusy(
+            f"{self.path}: {holder} wrote to the warehouse outside the pipeline and its "
+            f"changes are still in {wal.name}; nothing was published. Close that session "
+            "(or open the file once with DuckDB and close it, to apply the log), or delete "
+            f"{wal.name} to discard those changes, then run again."
+        )
+
     @contextlib.contextmanager
     def update(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection with a copy of the warehouse attached as ``wh``; on success the
-        copy replaces the warehouse in one rename, on error it is thrown away."""
+        copy replaces the warehouse in one rename, on error it is thrown away.
+
+        The copy's name is unique to this publish (not the PID: in a container every run
+        may be PID 1, and a killed run's DuckDB log would be replayed by the next one), and
+        the copies and logs of killed publishes are removed before anything else.
+        """
         with self._publish_lock():
-            tmp = self.path.with_name(f"{self.path.name}.publishing-{os.getpid()}")
-            tmp.unlink(missing_ok=True)
-            options = ""
-            # a file of a newer format (written before the format was fixed) is rebuilt
-            earlier = self.path.exists() and storage_number(self.path) != STORAGE_NUMBER
-            if self.path.exists() and not earlier:
-                shutil.copyfile(self.path, tmp)
-            else:
-                options = f" (STORAGE_VERSION '{STORAGE_VERSION}')"
+            for leftover in self._leftovers():
+                leftover.unlink(missing_ok=True)
+            self._check_live_file()
+            tmp = self.path.with_name(f"{self.path.name}.publishing-{uuid.uuid4().hex}")
+            created = [tmp, tmp.with_name(tmp.name + ".wal")]
             try:
+                _pause("locked")
+                options = ""
+                # a file of a newer format (written before the format was fixed) is rebuilt
+                earlier = self.path.exists() and storage_number(self.path) != STORAGE_NUMBER
+                if self.path.exists() and not earlier:
+                    shutil.copyfile(self.path, tmp)
+                else:
+                    options = f" (STORAGE_VERSION '{STORAGE_VERSION}')"
+                _pause("copied")
                 conn = duckdb.connect()
                 try:
                     # no progress bar on the run's output for long statements
@@ -125,13 +196,18 @@ class Warehouse:
                         conn.execute("DETACH earlier")
                     ensure_tables(conn, WAREHOUSE_TABLES, "wh")
                     yield conn
+                    _pause("committed")
                     conn.execute("CHECKPOINT wh")
                     conn.execute("DETACH wh")
                 finally:
                     conn.close()
+                _pause("checkpointed")
+                self._check_live_file()  # a session may have written meanwhile
                 os.replace(tmp, self.path)
+                _pause("replaced")
             finally:
-                tmp.unlink(missing_ok=True)
+                for path in created:
+                    path.unlink(missing_ok=True)
 
     def publish(self, editions: Iterable[int]) -> dict[str, int]:
         """Replace ``editions`` in the warehouse with their staged tables, atomically.
@@ -156,12 +232,19 @@ class Warehouse:
             }
 
     def _replace(self, conn: duckdb.DuckDBPyConnection, editions: list[int]) -> dict[str, int]:
+        with contextlib.ExitStack() as held:
+            # in order of edition, so two publishes never wait for each other's editions
+            staged = [held.enter_context(self.staging(edition)) for edition in editions]
+            return self._insert(conn, editions, staged)
+
+    def _insert(
+        self, conn: duckdb.DuckDBPyConnection, editions: list[int], staged_editions: list[Staging]
+    ) -> dict[str, int]:
         staged: dict[str, list[str]] = {table: [] for table in WAREHOUSE_TABLES}
-        for edition in editions:
-            with self.staging(edition) as stg:
-                stg.require(WAREHOUSE_TABLES)
-                for table in WAREHOUSE_TABLES:
-                    staged[table] += [str(f) for f in stg.files(table)]
+        for stg in staged_editions:
+            stg.require(WAREHOUSE_TABLES)
+            for table in WAREHOUSE_TABLES:
+                staged[table] += [str(f) for f in stg.files(table)]
         conn.execute("BEGIN")
         for table, files in staged.items():
             conn.execute(

@@ -42,9 +42,11 @@ def warehouse(
     keys = edition_keys(context)
     counts = wh.publish(keys)
     per_edition: dict[int, dict[str, object]] = {}
-    with wh.read_only() as conn:
-        for edition in keys:
-            cur = conn.execute(NATIONAL, {"e": edition})
+    for edition in keys:
+        # the staged figures just published: only the publish opens the warehouse file
+        # (a foreign read-write session on it would refuse a reader)
+        with wh.staging(edition) as stg:
+            cur = stg.conn.execute(NATIONAL, {"e": edition})
             names = [d[0] for d in cur.description]
             row = cur.fetchall()[0]
             per_edition[edition] = {

@@ -1,0 +1,178 @@
+"""Fault injection with real processes: a `taobao-pipeline run` killed with SIGKILL at each
+point of the publish (as PID 1 of a PID namespace, as in a container), a disk that fills up
+during the copy, foreign sessions on the warehouse file, two runs sharing a folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from taobao_pipeline.warehouse import PAUSE_AT
+from taobao_pipeline_tests.extracts import write_edition
+from taobao_pipeline_tests.scenarios import boundary_edition
+
+NAMESPACE = ["unshare", "-p", "-f", "--mount-proc"]
+# the publish's moments, in order (see warehouse.Warehouse.update)
+POINTS = ("locked", "copied", "committed", "checkpointed", "replaced")
+# tables with run-specific values (when and by which run an edition was published)
+RUN_SPECIFIC = ("edition_provenance",)
+
+
+def _namespace_refusal() -> str | None:
+    """Why a PID namespace cannot be made here, or None when it can."""
+    if shutil.which("unshare") is None:
+        return "unshare is not installed"
+    probe = subprocess.run([*NAMESPACE, "true"], capture_output=True, text=True)
+    return None if probe.returncode == 0 else f"unshare refused: {probe.stderr.strip()}"
+
+
+def command(*args: str, namespace: bool = False) -> list[str]:
+    cli = [sys.executable, "-m", "taobao_pipeline.cli", *args]
+    return [*NAMESPACE, *cli] if namespace else cli
+
+
+def environment(**extra: str) -> dict[str, str]:
+    """The test's environment without the user's Dagster home (runs stay ephemeral)."""
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    return env | extra
+
+
+def run(
+    raw: Path, warehouse: Path, editions: str, namespace: bool = False
+) -> subprocess.CompletedProcess:
+    args = ("run", "--raw-dir", str(raw), "--warehouse", str(warehouse), "--editions", editions)
+    return subprocess.run(
+        command(*args, namespace=namespace),
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=600,
+    )
+
+
+def start_paused(
+    raw: Path, warehouse: Path, editions: str, point: str, flag: Path, namespace: bool = False
+) -> subprocess.Popen:
+    """A run that stops at ``point`` of its publish once ``flag`` appears (it goes on when
+    the flag is removed); the caller waits for the flag."""
+    args = ("run", "--raw-dir", str(raw), "--warehouse", str(warehouse), "--editions", editions)
+    return subprocess.Popen(
+        command(*args, namespace=namespace),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(**{PAUSE_AT: f"{point}={flag}"}),
+        start_new_session=True,  # its own process group: the kill takes the namespace along
+    )
+
+
+def wait_for(flag: Path, process: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not flag.exists():
+        if process.poll() is not None:
+            out, err = process.communicate()
+            raise AssertionError(f"the run ended before its pause ({process.returncode}): {err}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no pause after {timeout} s")
+        time.sleep(0.05)
+
+
+def contents(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every table's rows, ordered: two warehouses with the same contents compare equal."""
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT table_name FROM duckdb_tables() ORDER BY 1"
+            ).fetchall()
+            if name not in RUN_SPECIFIC
+        ]
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+    finally:
+        conn.close()
+
+
+def editions_present(warehouse: Path) -> list[int]:
+    """Editions of national_summary, with repeats (an edition counted twice shows twice)."""
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = conn.execute("SELECT edition FROM national_summary ORDER BY 1").fetchall()
+        return [e for (e,) in rows]
+    finally:
+        conn.close()
+
+
+def leftovers(warehouse: Path) -> list[str]:
+    """Temporary files of publishes and staging writes beside the warehouse."""
+    folder = warehouse.parent
+    found = list(folder.glob(f"{warehouse.name}.publishing-*")) + list(folder.rglob("*.tmp-*"))
+    return sorted(p.name for p in found)
+
+
+@pytest.fixture(scope="module")
+def extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = tmp_path_factory.mktemp("extracts")
+    for year in (2019, 2020):
+        e = boundary_edition(year)
+        write_edition(raw, year, e.villages, e.shops, e.revenue)
+    return raw
+
+
+@pytest.fixture(scope="module")
+def clean_build(extracts: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The contents of a warehouse built from nothing with 2019 and 2020."""
+    warehouse = tmp_path_factory.mktemp("clean") / "taobao.duckdb"
+    done = run(extracts, warehouse, "2019,2020")
+    assert done.returncode == 0, done.stderr
+    return contents(warehouse)
+
+
+@pytest.fixture(scope="module")
+def with_2019(extracts: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse holding 2019 alone."""
+    warehouse = tmp_path_factory.mktemp("base") / "taobao.duckdb"
+    done = run(extracts, warehouse, "2019")
+    assert done.returncode == 0, done.stderr
+    return warehouse
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_a_publish_killed_at_any_point_leaves_one_warehouse_and_the_next_run_succeeds(
+    point: str, extracts: Path, clean_build: dict, with_2019: Path, tmp_path: Path
+) -> None:
+    refusal = _namespace_refusal()
+    if refusal:
+        pytest.skip(f"needs a PID namespace (runs as PID 1, as in a container): {refusal}")
+    warehouse = tmp_path / "wh" / "taobao.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copyfile(with_2019, warehouse)
+    flag = tmp_path / "paused"
+    publishing = start_paused(extracts, warehouse, "2020", point, flag, namespace=True)
+    wait_for(flag, publishing)
+    if point == "committed":
+        # the moment of the reported defect: the copy's DuckDB log holds the commit
+        assert any(n.endswith(".wal") for n in leftovers(warehouse)), leftovers(warehouse)
+    os.killpg(publishing.pid, signal.SIGKILL)
+    publishing.wait(timeout=60)
+    publishing.communicate()
+
+    # the old warehouse or the new one, each edition once
+    assert editions_present(warehouse) == ([2019, 2020] if point == "replaced" else [2019])
+    # another edition, as PID 1 again: a dead publish's log is never replayed
+    again = run(extracts, warehouse, "2019", namespace=True)
+    assert again.returncode == 0, again.stderr
+    assert editions_present(warehouse) == ([2019, 2020] if point == "replaced" else [2019])
+    assert leftovers(warehouse) == []
+    last = run(extracts, warehouse, "2020", namespace=True)
+    assert last.returncode == 0, last.stderr
+    assert contents(warehouse) == clean_build
+    assert leftovers(warehouse) == []
