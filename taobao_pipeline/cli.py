@@ -67,15 +67,52 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+QUERY_FORMATS = ("table", "csv", "json", "markdown")
+OUTPUT_SUFFIXES = (".csv", ".parquet")
+# DuckDB's words when a statement would write to the read-only warehouse or lift the sandbox
+REFUSALS = ("read-only", "configuration has been locked")
+
+
+def _write_result(frame: pl.DataFrame, form: str, output: str | None) -> None:
+    """A query's result on stdout in ``form``, or into ``output`` (.csv or .parquet).
+    Money stays exact: DECIMAL(18,2) in Parquet, its digits in CSV, strings in JSON."""
+    if output:
+        path = Path(output)
+        if path.suffix.lower() == ".parquet":
+            frame.write_parquet(path)
+        else:
+            frame.write_csv(path)
+        print(f"wrote {frame.height} rows to {path}")
+    elif form == "csv":
+        sys.stdout.write(frame.write_csv())
+    elif form == "json":
+        print(frame.write_json())
+    elif form == "markdown":
+        with pl.Config(tbl_formatting="MARKDOWN"):
+            _print_frame(frame)
+    else:
+        _print_frame(frame)
+
+
 def cmd_query(args: argparse.Namespace) -> int:
+    if args.output and Path(args.output).suffix.lower() not in OUTPUT_SUFFIXES:
+        print(f"error: --output {args.output}: give a .csv or .parquet file", file=sys.stderr)
+        return 2
     try:
-        with Warehouse(args.warehouse).read_only() as conn:
+        with Warehouse(args.warehouse).read_only(sandbox=True) as conn:
             relation = conn.sql(args.sql)
-            if relation is not None:
-                _print_frame(relation.pl())
+            frame = relation.pl() if relation is not None else None
     except (duckdb.Error, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        reason = str(e).splitlines()[0]
+        if isinstance(e, duckdb.PermissionException) or any(m in reason for m in REFUSALS):
+            reason = (
+                "refused: query only reads the warehouse's tables (no writing, attaching, "
+                f"files, network or extensions; --output saves a result). DuckDB: {reason}"
+            )
+        print(f"error: {reason}", file=sys.stderr)
         return 1
+    if frame is not None:
+        _write_result(frame, args.format, args.output)
     return 0
 
 
@@ -150,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     query = sub.add_parser("query", help="run read-only SQL on the warehouse, print a table")
     query.add_argument("sql")
+    query.add_argument("--format", choices=QUERY_FORMATS, default="table", help="on stdout")
+    query.add_argument("--output", metavar="FILE", help="write the result to a .csv or .parquet")
     query.add_argument("--warehouse", default=warehouse_default)
     query.set_defaults(func=cmd_query)
 

@@ -52,6 +52,16 @@ FLOCK = "hhqqi"
 PAUSE_AT = "TAOBAO_TEST_PAUSE_AT"
 
 
+# a session that can read the warehouse's tables and nothing else: no file, network or
+# extension access (so no ATTACH, COPY TO, read_text, INSTALL), and no SET to undo it
+SANDBOX = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+
+
 class WarehouseBusy(Exception):
     """The warehouse file cannot be replaced now; nothing was published."""
 
@@ -270,11 +280,12 @@ class Warehouse:
         }
 
     @contextlib.contextmanager
-    def read_only(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection to the published warehouse."""
+    def read_only(self, sandbox: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the published warehouse; with ``sandbox``, one that
+        can reach nothing but its tables (for SQL typed by a user, see ``SANDBOX``)."""
         if not self.path.exists():
             raise FileNotFoundError(f"no warehouse at {self.path}: run the pipeline first")
-        conn = duckdb.connect(str(self.path), read_only=True)
+        conn = duckdb.connect(str(self.path), read_only=True, config=SANDBOX if sandbox else {})
         try:
             yield conn
         finally:
