@@ -9,7 +9,9 @@ exactly what was delivered. Problems with a whole file raise
 from __future__ import annotations
 
 import codecs
+import errno
 import gzip
+import os
 import re
 import tempfile
 import zlib
@@ -51,26 +53,55 @@ def _extension(path: Path) -> str | None:
     return next((ext for ext in EXTENSIONS if path.name.endswith(ext)), None)
 
 
+def _unusable(path: Path) -> str | None:
+    """Why ``path`` cannot be opened as a file, or None when it can."""
+    try:
+        with open(path, "rb"):
+            return None
+    except FileNotFoundError:
+        return f"a link to nowhere: its target {os.readlink(path)} does not exist"
+    except IsADirectoryError:
+        return "a folder, not a file"
+    except PermissionError:
+        return "cannot be opened: permission denied (give the pipeline's user read access)"
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "a loop of symbolic links: it leads back to itself"
+        return f"cannot be opened: {e.strerror}"
+
+
+def _is_source(path: Path, source: Source) -> bool:
+    """Whether the name is one of ``source``'s (revenue: any name starting so)."""
+    if source.name == "revenue":
+        return path.name.startswith("revenue")
+    return path.name.split(".")[0] == source.name and "." in path.name
+
+
 def source_files(edition_dir: Path, source: Source) -> list[Path]:
-    """The files of ``source`` in an edition folder: one, or for revenue one or more parts."""
+    """The files of ``source`` in an edition folder: one, or for revenue one or more parts.
+
+    Every entry named as the source's counts: one that cannot be opened (a broken or
+    looping link, no permission) or has another extension fails the edition, named,
+    instead of being skipped with its rows.
+    """
     if not edition_dir.is_dir():
         raise ExtractError(edition_dir, "edition folder is missing")
-    if source.name == "revenue":
-        found = [
-            p
-            for p in edition_dir.iterdir()
-            if p.is_file() and p.name.startswith("revenue") and _extension(p)
-        ]
-    else:
-        found = [edition_dir / f"{source.name}{ext}" for ext in EXTENSIONS]
-        found = [p for p in found if p.is_file()]
+    found = sorted(p for p in edition_dir.iterdir() if _is_source(p, source))
+    for path in found:
+        if _extension(path) is None:
+            raise ExtractError(
+                path, f"not a format of the contract ({', '.join(EXTENSIONS)}): convert or move it"
+            )
+        problem = _unusable(path)
+        if problem:
+            raise ExtractError(path, problem)
     if not found:
         pattern = "revenue*" if source.name == "revenue" else source.name
         raise ExtractError(edition_dir / f"{pattern}.{{parquet,csv,csv.gz}}", "file is missing")
     if source.name != "revenue" and len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise ExtractError(edition_dir / source.name, f"several files for one register: {names}")
-    return sorted(found)
+    return found
 
 
 def estimated_rows(path: Path) -> int:

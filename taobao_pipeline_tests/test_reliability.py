@@ -15,7 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from taobao_pipeline.runner import RunFailed, run_editions
 from taobao_pipeline.warehouse import PAUSE_AT
+from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.extracts import write_edition
 from taobao_pipeline_tests.scenarios import boundary_edition
 
@@ -176,3 +178,35 @@ def test_a_publish_killed_at_any_point_leaves_one_warehouse_and_the_next_run_suc
     assert last.returncode == 0, last.stderr
     assert contents(warehouse) == clean_build
     assert leftovers(warehouse) == []
+
+
+# -- malformed inputs ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        (lambda part, folder: part.symlink_to(folder / "gone.csv"), "a link to nowhere"),
+        (lambda part, folder: part.symlink_to(part), "a loop of symbolic links"),
+        (lambda part, folder: part.mkdir(), "a folder, not a file"),
+        (lambda part, folder: part.with_suffix(".xlsx").touch(), "not a format of the contract"),
+    ],
+    ids=["broken-link", "link-loop", "folder", "other-format"],
+)
+def test_a_revenue_part_that_cannot_be_used_fails_its_edition_naming_it(
+    make, problem: str, raw: Path, tmp_path: Path
+) -> None:
+    part = raw / "2020" / "revenue-part-2.csv"
+    make(part, raw / "2020")
+    warehouse = tmp_path / "wh" / "taobao.duckdb"
+    with pytest.raises(RunFailed) as failed:
+        run_editions(raw, warehouse, [2019, 2020])
+    assert "revenue-part-2" in str(failed.value) and problem in str(failed.value)
+    # the other edition is published, and its audit lists every file it read
+    assert editions_present(warehouse) == [2019]
+    audit = read_table(warehouse, "SELECT source, file FROM load_audit ORDER BY 1")
+    assert audit == [
+        ("revenue", "revenue.csv"),
+        ("shops", "shops.csv"),
+        ("villages", "villages.csv"),
+    ]
