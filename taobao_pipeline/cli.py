@@ -57,13 +57,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except RunFailed as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    with Warehouse(args.warehouse).read_only() as conn:
-        frame = conn.sql(
-            "SELECT * FROM national_summary WHERE list_contains($e, edition) ORDER BY edition",
-            params={"e": editions},
-        ).pl()
     print(f"National summary ({args.warehouse}):")
-    _print_frame(frame)
+    _print_frame(Warehouse(args.warehouse).staged_summary(editions))
     return 0
 
 

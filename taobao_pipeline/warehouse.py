@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from taobao_pipeline.official_lists import (
     OfficialList,
@@ -278,6 +279,16 @@ class Warehouse:
             table: conn.execute(f"SELECT count(*) FROM wh.{table}").fetchall()[0][0]
             for table in WAREHOUSE_TABLES
         }
+
+    def staged_summary(self, editions: Iterable[int]) -> pl.DataFrame:
+        """``national_summary`` of ``editions`` as staged, which is what their publish
+        wrote: read without opening the warehouse file (a foreign read-write session on it
+        would refuse a reader, though the run published)."""
+        frames = []
+        for edition in sorted(set(editions)):
+            with self.staging(edition) as stg:
+                frames.append(stg.conn.sql("SELECT * FROM national_summary").pl())
+        return pl.concat(frames)
 
     @contextlib.contextmanager
     def read_only(self, sandbox: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -210,3 +210,73 @@ def test_a_revenue_part_that_cannot_be_used_fails_its_edition_naming_it(
         ("shops", "shops.csv"),
         ("villages", "villages.csv"),
     ]
+
+
+# -- concurrency -----------------------------------------------------------------------
+
+
+class DuckDBSession:
+    """The DuckDB command-line tool with the warehouse open read-write (its default)."""
+
+    def __init__(self, database: Path) -> None:
+        cli = shutil.which("duckdb", path=str(Path(sys.executable).parent))
+        if cli is None:
+            pytest.skip("the duckdb command-line tool (duckdb-cli, dev extras) is not installed")
+        self.process = subprocess.Popen(
+            [cli, "-csv", "-noheader", str(database)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def ask(self, sql: str) -> str:
+        """One statement; its first output line."""
+        self.process.stdin.write(sql + "\n")
+        self.process.stdin.flush()
+        return self.process.stdout.readline().strip()
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def test_a_foreign_read_write_session_neither_fails_a_publish_nor_is_corrupted(
+    extracts: Path, with_2019: Path, clean_build: dict, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "taobao.duckdb"
+    shutil.copyfile(with_2019, warehouse)
+    session = DuckDBSession(warehouse)
+    try:
+        assert session.ask("SELECT count(*) FROM national_summary;") == "1"
+        published = run(extracts, warehouse, "2020")
+        # it published, and says so: the run never reopens the file it replaced
+        assert published.returncode == 0, published.stderr
+        assert "National summary" in published.stdout and "2020" in published.stdout
+        # the session keeps the snapshot it opened
+        assert session.ask("SELECT count(*) FROM national_summary;") == "1"
+    finally:
+        session.close()
+    assert contents(warehouse) == clean_build
+
+
+def test_a_publish_refuses_to_replace_changes_a_foreign_session_has_not_checkpointed(
+    extracts: Path, with_2019: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "taobao.duckdb"
+    shutil.copyfile(with_2019, warehouse)
+    before = contents(warehouse)
+    session = DuckDBSession(warehouse)
+    try:
+        session.ask("CREATE TABLE notes AS SELECT 'mine' AS note; SELECT 1;")
+        assert warehouse.with_name("taobao.duckdb.wal").exists()
+        refused = run(extracts, warehouse, "2020")
+        assert refused.returncode == 1
+        assert "nothing was published" in refused.stderr and "taobao.duckdb.wal" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    finally:
+        session.close()
+    # the session's table reached the file at its close; nothing else changed
+    after = contents(warehouse)
+    assert after.pop("notes") == [("mine",)] and after == before
+    assert run(extracts, warehouse, "2020").returncode == 0
