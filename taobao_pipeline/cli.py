@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from taobao_pipeline.errors import describe
 from taobao_pipeline.extracts import editions_in
 from taobao_pipeline.resources import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE
 from taobao_pipeline.warehouse import Warehouse
@@ -53,9 +54,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: no edition folders (e.g. {raw_dir}/2020/) under {raw_dir}", file=sys.stderr)
         return 2
     try:
-        run_editions(raw_dir, Path(args.warehouse), editions)
+        # Dagster's own log (stack traces of every step) only with --verbose
+        log_level = "WARNING" if args.verbose else "CRITICAL"
+        run_editions(raw_dir, Path(args.warehouse), editions, log_level=log_level)
     except RunFailed as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(e, file=sys.stderr)
         return 1
     print(f"National summary ({args.warehouse}):")
     _print_frame(Warehouse(args.warehouse).staged_summary(editions))
@@ -167,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="taobao-pipeline", description="Taobao village designations from raw extracts."
     )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="Dagster's log and stack traces on errors"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     warehouse_default = os.environ.get("TAOBAO_WAREHOUSE", DEFAULT_WAREHOUSE)
 
@@ -203,9 +209,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``taobao-pipeline`` command."""
+    """Entry point of the ``taobao-pipeline`` command: an error is one short paragraph
+    (``errors``), its stack trace only with ``--verbose``."""
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as e:
+        if args.verbose:
+            raise
+        print(describe(e), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

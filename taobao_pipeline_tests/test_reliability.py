@@ -280,3 +280,97 @@ def test_a_publish_refuses_to_replace_changes_a_foreign_session_has_not_checkpoi
     after = contents(warehouse)
     assert after.pop("notes") == [("mine",)] and after == before
     assert run(extracts, warehouse, "2020").returncode == 0
+
+
+def test_an_edition_outside_the_partitions_is_one_sentence_and_blocks_no_other(
+    extracts: Path, tmp_path: Path
+) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(extracts, raw)
+    (raw / "2008").mkdir()  # a stray folder, before the first edition
+    warehouse = tmp_path / "taobao.duckdb"
+    done = subprocess.run(
+        command("run", "--raw-dir", str(raw), "--warehouse", str(warehouse)),
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=600,
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == (
+        f"error: the folder {raw / '2008'} is outside the editions, which run from 2009 to "
+        f"{time.gmtime().tm_year}"
+    )
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 2
+    assert editions_present(warehouse) == [2019, 2020]
+    future = time.gmtime().tm_year + 1
+    asked = run(raw, warehouse, f"2020,{future}")
+    assert asked.returncode == 1 and f"error: edition {future} is outside" in asked.stderr
+
+
+def revenue_part(folder: Path, lines: list[str]) -> Path:
+    part = folder / "revenue-late.csv"
+    part.write_text("shop_id,month,gmv_rmb,orders\n" + "".join(f"{line}\n" for line in lines))
+    return part
+
+
+def test_a_row_with_more_fields_is_rejected_with_its_number_and_minus_zero_is_zero(
+    raw: Path, tmp_path: Path
+) -> None:
+    shop_id, month = "330782101201-0", "2019-11"  # a boundary shop, a month it had no sales
+    revenue_part(
+        raw / "2020",
+        [
+            f"{shop_id},{month},1.00,-0",  # -0 orders: 0, accepted
+            f"{shop_id},2019-08,2.00,1,surplus",  # one field too many
+            f"{shop_id},2019-09",  # too few
+            f'{shop_id},2019-10,"3.00",2,"a, b",c',  # quoted, three too many
+        ],
+    )
+    warehouse = tmp_path / "taobao.duckdb"
+    run_editions(raw, warehouse, [2020])
+    rejected = read_table(
+        warehouse,
+        "SELECT row_number, reason, record FROM rejected_rows "
+        "WHERE file = 'revenue-late.csv' ORDER BY 1",
+    )
+    assert [(n, reason.split(";")[0]) for n, reason, _ in rejected] == [
+        (2, "more fields than the header"),
+        (3, "gmv_rmb is empty"),
+        (4, "more fields than the header"),
+    ]
+    assert '"_extra_fields":"a, b,c"' in rejected[2][2]  # nothing lost
+    audit = read_table(
+        warehouse,
+        "SELECT rows_read, rows_accepted, rows_rejected FROM load_audit "
+        "WHERE file = 'revenue-late.csv'",
+    )
+    assert audit == [(4, 1, 3)]
+
+
+def failing_run(raw: Path, warehouse: Path) -> subprocess.CompletedProcess:
+    done = run(raw, warehouse, "2020")
+    assert done.returncode == 1
+    # one paragraph: the problem and what to do, no Dagster log or stack trace
+    assert "Traceback" not in done.stderr and "dagster" not in done.stderr.lower()
+    assert len(done.stderr.splitlines()) == 2, done.stderr
+    return done
+
+
+def test_carriage_return_line_endings_fail_in_one_paragraph_without_echoing_the_file(
+    raw: Path, tmp_path: Path
+) -> None:
+    villages = raw / "2020" / "villages.csv"
+    villages.write_bytes(villages.read_bytes().replace(b"\n", b"\r"))
+    done = failing_run(raw, tmp_path / "taobao.duckdb")
+    assert f"{villages}: its lines end with a carriage return alone" in done.stderr
+
+
+def test_an_unterminated_quote_fails_in_one_paragraph_without_echoing_the_file(
+    raw: Path, tmp_path: Path
+) -> None:
+    lines = ['s,"2019-07,1.00,1'] + [f"s{i},2019-07,1.00,1" for i in range(50_000)]
+    part = revenue_part(raw / "2020", lines)
+    done = failing_run(raw, tmp_path / "taobao.duckdb")
+    assert f"{part}: a quoted value is never closed" in done.stderr
+    assert len(done.stderr) < 1000  # the file is 1 MB
