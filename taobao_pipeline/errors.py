@@ -50,7 +50,9 @@ class Failure:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.where}: " if self.where else ""
+        # a message that names its edition says where already
+        named = self.message.startswith("edition ")
+        where = f"{self.where}: " if self.where and not named else ""
         advice = ADVICE.get(self.kind, UNKNOWN)
         text = excerpt(self.message)
         return f"error: {where}{text}" + (f"\n  {advice}" if advice else "")

@@ -16,7 +16,7 @@ from taobao_pipeline.designations import SHOP_SALES, parameters, sales_window, u
 from taobao_pipeline.extracts import read_extract, source_files
 from taobao_pipeline.rules import Rules, window
 from taobao_pipeline.schemas import SOURCES, revenue_schema, shop_schema, village_schema
-from taobao_pipeline.staging import Staging
+from taobao_pipeline.staging import MONEY_LIMIT, Staging, SumOutOfRange
 from taobao_pipeline.tables import COMPUTED_TABLES
 from taobao_pipeline.validation import Validated, validate
 from taobao_pipeline.warehouse import SOURCES as ORDER
@@ -55,6 +55,7 @@ def ingest(stg: Staging, raw_dir: Path, edition: int, source: str, rules: Rules)
     stg.remove(["load_audit"], source=source)
     if source == "revenue":
         stg.conn.register("accepted_revenue", result.accepted.to_arrow())
+        _sales_fit(stg, edition, paths)
         stg.write("shop_sales", SHOP_SALES, used(SHOP_SALES, parameters(edition, rules)))
         stg.conn.unregister("accepted_revenue")
         stg.write_note("shop_sales", sales_window(edition, rules))
@@ -63,6 +64,25 @@ def ingest(stg: Staging, raw_dir: Path, edition: int, source: str, rules: Rules)
     stg.write_frame("rejected_rows", result.rejected, source)
     stg.write_frame("load_audit", result.audit, source)
     return result
+
+
+def _sales_fit(stg: Staging, edition: int, paths: list[Path]) -> None:
+    """Raise ``SumOutOfRange`` naming the shops whose sales sum beyond DECIMAL(18,2).
+
+    Each amount passed its rule, so no row is to blame: rejecting some would change the
+    shop's revenue silently; the edition fails instead, for a person to check them."""
+    over = stg.conn.execute(
+        "SELECT shop_id, sum(gmv_rmb) AS total FROM accepted_revenue GROUP BY shop_id "
+        f"HAVING abs(sum(gmv_rmb)) > {MONEY_LIMIT} ORDER BY shop_id LIMIT 6"
+    ).fetchall()
+    if over:
+        shops = ", ".join(f"{shop} ({total})" for shop, total in over[:5])
+        more = " and more" if len(over) > 5 else ""
+        files = ", ".join(p.name for p in paths)
+        raise SumOutOfRange(
+            f"edition {edition}, revenue ({files}): the sales of shop {shops}{more} sum beyond "
+            f"DECIMAL(18,2) (at most {MONEY_LIMIT})"
+        )
 
 
 def rejected_by_reason(result: Validated) -> dict[str, int]:

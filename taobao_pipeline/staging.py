@@ -44,6 +44,14 @@ class NotStaged(Exception):
     """A table an operation needs has not been staged for the edition."""
 
 
+class SumOutOfRange(Exception):
+    """A sum of money does not fit DECIMAL(18,2): the edition cannot be computed exactly."""
+
+
+# the largest amount DECIMAL(18,2) holds
+MONEY_LIMIT = "9999999999999999.99"
+
+
 # One in-memory database per process: opening one costs ~40 ms, and a run of 14 editions
 # opens an edition's staging hundreds of times (every asset and check).
 _DATABASE: duckdb.DuckDBPyConnection | None = None
@@ -153,9 +161,20 @@ class Staging:
             f"CAST({name} AS {sql_type}) AS {name}" for name, sql_type in columns_of(table)
         )
         relation = self.conn.sql(f"SELECT {columns} FROM ({query})", params=params)
-        return self._replace(
-            table, source, lambda tmp: relation.write_parquet(str(tmp), compression=COMPRESSION)
-        )
+        try:
+            return self._replace(
+                table,
+                source,
+                lambda tmp: relation.write_parquet(str(tmp), compression=COMPRESSION),
+            )
+        except duckdb.ConversionException as e:
+            if "DECIMAL(18,2)" not in str(e):
+                raise
+            # the sums of valid amounts (a village's, a province's) can exceed the type
+            raise SumOutOfRange(
+                f"edition {self.edition}: {table}: a sum of money is beyond DECIMAL(18,2) "
+                f"(at most {MONEY_LIMIT}): {str(e).splitlines()[0]}"
+            ) from None
 
     def write_frame(self, table: str, frame: pl.DataFrame, source: str | None = None) -> int:
         """Like ``write``, for rows already in polars (written by polars: no copy to DuckDB);

@@ -374,3 +374,30 @@ def test_an_unterminated_quote_fails_in_one_paragraph_without_echoing_the_file(
     done = failing_run(raw, tmp_path / "taobao.duckdb")
     assert f"{part}: a quoted value is never closed" in done.stderr
     assert len(done.stderr) < 1000  # the file is 1 MB
+
+
+MAX_MONEY = "9999999999999999.99"
+
+
+def test_a_sum_beyond_decimal_18_2_names_edition_source_and_shop(raw: Path, tmp_path: Path) -> None:
+    shop_id = "330782101203-5"
+    months = [f"2019-{m:02d}" for m in range(8, 13)] + [f"2020-{m:02d}" for m in (1, 2, 3)]
+    revenue_part(raw / "2020", [f"{shop_id},{month},{MAX_MONEY},0" for month in months])
+    done = failing_run(raw, tmp_path / "taobao.duckdb")
+    total = "79999999999999999.92"  # 8 x 9999999999999999.99
+    assert (
+        f"error: edition 2020, revenue (revenue-late.csv, revenue.csv): the sales of shop "
+        f"{shop_id} ({total}) sum beyond DECIMAL(18,2)"
+    ) in done.stderr
+    assert "beyond DECIMAL(18,2)" in done.stderr and "ConversionException" not in done.stderr
+
+
+def test_a_village_sum_beyond_decimal_18_2_is_a_clear_error(raw: Path, tmp_path: Path) -> None:
+    # each shop's sales fit; the village's do not
+    half = "6000000000000000.00"
+    revenue_part(
+        raw / "2020",
+        [f"330782101203-{i},2019-09,{half},0" for i in (5, 6)],
+    )
+    done = failing_run(raw, tmp_path / "taobao.duckdb")
+    assert "edition 2020: village_metrics: a sum of money is beyond DECIMAL(18,2)" in done.stderr
