@@ -10,6 +10,7 @@ from taobao_pipeline.definitions import all_assets, all_checks
 from taobao_pipeline.errors import Failure
 from taobao_pipeline.partitions import outside_partitions, partition_range
 from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.warehouse import Warehouse
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -115,14 +116,16 @@ def run_editions(
     failures: list[Failure] = _outside(raw_dir, editions)
     editions = [e for e in editions if e not in outside_partitions(editions)]
     results = []
-    for first, last in contiguous(editions):
-        attempts = [run(first, last)]
-        if not attempts[0].success and first < last:
-            # a file that cannot be used fails its own edition's load, not the others':
-            # each edition of the range again, in a run of its own
-            attempts = [run(edition, edition) for edition in range(first, last + 1)]
-        results += [r for r in attempts if r.success]
-        failures += [f for r in attempts if not r.success for f in _failure(r)]
+    # the run's editions are its own until it ends (another run of one waits its turn)
+    with Warehouse(warehouse).hold(editions):
+        for first, last in contiguous(editions):
+            attempts = [run(first, last)]
+            if not attempts[0].success and first < last:
+                # a file that cannot be used fails its own edition's load, not the others':
+                # each edition of the range again, in a run of its own
+                attempts = [run(edition, edition) for edition in range(first, last + 1)]
+            results += [r for r in attempts if r.success]
+            failures += [f for r in attempts if not r.success for f in _failure(r)]
     if failures:
         raise RunFailed(failures)
     return results

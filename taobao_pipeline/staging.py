@@ -61,18 +61,40 @@ _KINDS: dict[str, dict[str, str]] = {}  # schema -> table -> VIEW or TABLE
 _LOCK = threading.Lock()  # editions may be staged from several threads
 
 
+# lock files this process holds -> how many times: a run holds its editions throughout,
+# and its steps (in the same process) take them again without waiting for themselves
+_HELD: dict[Path, int] = {}
+
+
 @contextlib.contextmanager
 def edition_lock(folder: Path) -> Iterator[None]:
     """Hold an edition's staging folder alone (a lock file beside it), and remove what
-    writers that died in it left (``*.tmp-*``): while the lock is held, no one else writes."""
+    writers that died in it left (``*.tmp-*``): while the lock is held, no one else writes.
+    Reentrant within a process. Take several in order of edition, never the other way."""
+    key = folder.with_name(folder.name + ".lock")
+    with _LOCK:
+        held = key in _HELD
+        if held:
+            _HELD[key] += 1
+    if held:
+        try:
+            yield
+        finally:
+            with _LOCK:
+                _HELD[key] -= 1
+        return
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.with_name(folder.name + ".lock"), "w") as lock:
+    with open(key, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        with _LOCK:
+            _HELD[key] = 1
         try:
             for leftover in folder.glob("*.tmp-*"):
                 leftover.unlink(missing_ok=True)
             yield
         finally:
+            with _LOCK:
+                del _HELD[key]
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 

@@ -121,6 +121,17 @@ class Warehouse:
                 staged.close()
 
     @contextlib.contextmanager
+    def hold(self, editions: Iterable[int]) -> Iterator[None]:
+        """Hold the editions' staging (in order of edition, before the publish lock: every
+        holder takes them in that order, so none waits for another in a circle). A run
+        holds its editions from its first step to its publish, so that two runs of one
+        edition take turns instead of clearing each other's staged tables."""
+        with contextlib.ExitStack() as held:
+            for edition in sorted(set(editions)):
+                held.enter_context(edition_lock(self.staging_path(edition)))
+            yield
+
+    @contextlib.contextmanager
     def _publish_lock(self) -> Iterator[None]:
         """Serialize publishers (two runs finishing together), not readers."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -225,8 +236,11 @@ class Warehouse:
 
         Returns the warehouse's row count per table after publishing.
         """
-        with self.update() as conn:
-            return self._replace(conn, sorted(set(editions)))
+        editions = sorted(set(editions))
+        with self.hold(editions), contextlib.ExitStack() as opened:
+            staged = [opened.enter_context(self.staging(edition)) for edition in editions]
+            with self.update() as conn:
+                return self._insert(conn, editions, staged)
 
     def import_official_lists(self, lists: dict[int, OfficialList]) -> dict[str, int]:
         """Replace the official lists of some editions and reconcile them, atomically."""
@@ -241,12 +255,6 @@ class Warehouse:
                 t: conn.execute(f"SELECT count(*) FROM wh.{t}").fetchall()[0][0]
                 for t in ("official_villages", "official_towns", "official_reconciliation")
             }
-
-    def _replace(self, conn: duckdb.DuckDBPyConnection, editions: list[int]) -> dict[str, int]:
-        with contextlib.ExitStack() as held:
-            # in order of edition, so two publishes never wait for each other's editions
-            staged = [held.enter_context(self.staging(edition)) for edition in editions]
-            return self._insert(conn, editions, staged)
 
     def _insert(
         self, conn: duckdb.DuckDBPyConnection, editions: list[int], staged_editions: list[Staging]

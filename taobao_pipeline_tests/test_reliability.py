@@ -401,3 +401,98 @@ def test_a_village_sum_beyond_decimal_18_2_is_a_clear_error(raw: Path, tmp_path:
     )
     done = failing_run(raw, tmp_path / "taobao.duckdb")
     assert "edition 2020: village_metrics: a sum of money is beyond DECIMAL(18,2)" in done.stderr
+
+
+def together(*jobs: tuple[Path, Path, str]) -> list[subprocess.CompletedProcess]:
+    """Runs started at once, each (raw dir, warehouse, editions); their outcomes."""
+    started = [
+        subprocess.Popen(
+            command("run", "--raw-dir", str(r), "--warehouse", str(w), "--editions", e),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment(),
+        )
+        for r, w, e in jobs
+    ]
+    outcomes = []
+    for process in started:
+        out, err = process.communicate(timeout=600)
+        outcomes.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    return outcomes
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_warehouses_in_one_folder_run_at_once(
+    attempt: int, extracts: Path, clean_build: dict, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    outcomes = together((extracts, first, "2019,2020"), (extracts, second, "2019,2020"))
+    assert [o.returncode for o in outcomes] == [0, 0], [o.stderr[-2000:] for o in outcomes]
+    assert contents(first) == clean_build and contents(second) == clean_build
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """Realistic extracts of 2019-2020 at scale 0.01 (steps long enough for two runs to
+    overlap), and the contents of a clean build of them."""
+    root = tmp_path_factory.mktemp("generated")
+    made = subprocess.run(
+        command(
+            "generate", "--out", str(root / "raw"), "--editions", "2019-2020", "--scale", "0.01"
+        ),
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=600,
+    )
+    assert made.returncode == 0, made.stderr
+    done = run(root / "raw", root / "clean.duckdb", "2019,2020")
+    assert done.returncode == 0, done.stderr
+    return root / "raw", contents(root / "clean.duckdb")
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_two_runs_of_one_edition_take_turns(
+    attempt: int, generated: tuple[Path, dict], tmp_path: Path
+) -> None:
+    raw, clean = generated
+    warehouse = tmp_path / "taobao.duckdb"
+    outcomes = together((raw, warehouse, "2020"), (raw, warehouse, "2019-2020"))
+    assert [o.returncode for o in outcomes] == [0, 0], [o.stderr[-2000:] for o in outcomes]
+    assert editions_present(warehouse) == [2019, 2020]
+    assert contents(warehouse) == clean
+    assert leftovers(warehouse) == []
+
+
+def staged_files(warehouse: Path) -> dict[str, int]:
+    """Every staged Parquet file beside the warehouse and its modification time."""
+    return {str(p): p.stat().st_mtime_ns for p in warehouse.parent.rglob("*.parquet")}
+
+
+def test_a_run_waits_while_another_run_of_its_edition_publishes(
+    generated: tuple[Path, dict], tmp_path: Path
+) -> None:
+    raw, clean = generated
+    warehouse = tmp_path / "taobao.duckdb"
+    flag = tmp_path / "paused"
+    first = start_paused(raw, warehouse, "2019-2020", "copied", flag)
+    wait_for(flag, first)
+    staged = staged_files(warehouse)
+    second = subprocess.Popen(
+        command("run", "--raw-dir", str(raw), "--warehouse", str(warehouse), "--editions", "2020"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(),
+    )
+    # a run of 2020 takes a few seconds; meanwhile the staged files must stay as they are
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and second.poll() is None:
+        assert staged_files(warehouse) == staged, "the second run restaged 2020 mid-publish"
+        time.sleep(0.2)
+    assert second.poll() is None, "the second run did not wait for the first"
+    flag.unlink()
+    assert first.wait(timeout=600) == 0, first.communicate()[1][-2000:]
+    assert second.wait(timeout=600) == 0, second.communicate()[1][-2000:]
+    assert contents(warehouse) == clean and leftovers(warehouse) == []
