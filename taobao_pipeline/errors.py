@@ -29,6 +29,10 @@ ADVICE = {
     "StaleStaging": "",
     "WarehouseBusy": "",
 }
+DISK_FULL = (
+    "The disk is full: free space where the warehouse and its staging are, then run "
+    "again. Nothing was left behind, and the warehouse still holds what it held."
+)
 UNKNOWN = (
     "This does not point at an input file: run again with --verbose and report the output "
     "if it may be a fault of the pipeline."
@@ -53,7 +57,8 @@ class Failure:
         # a message that names its edition says where already
         named = self.message.startswith("edition ")
         where = f"{self.where}: " if self.where and not named else ""
-        advice = ADVICE.get(self.kind, UNKNOWN)
+        full = "No space left on device" in self.message or "disk is full" in self.message
+        advice = DISK_FULL if full else ADVICE.get(self.kind, UNKNOWN)
         text = excerpt(self.message)
         return f"error: {where}{text}" + (f"\n  {advice}" if advice else "")
 

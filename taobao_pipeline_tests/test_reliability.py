@@ -496,3 +496,78 @@ def test_a_run_waits_while_another_run_of_its_edition_publishes(
     assert first.wait(timeout=600) == 0, first.communicate()[1][-2000:]
     assert second.wait(timeout=600) == 0, second.communicate()[1][-2000:]
     assert contents(warehouse) == clean and leftovers(warehouse) == []
+
+
+# -- disk full and leftovers -----------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 30 MB tmpfs (skipped where mounting is not permitted)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=30m", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path, leave: int) -> Path:
+    """A file that leaves ``leave`` bytes free on ``disk``."""
+    filler = disk / "filler"
+    free = shutil.disk_usage(disk).free - leave
+    with open(filler, "wb") as f:
+        while free > 0:
+            chunk = min(free, 1 << 20)
+            f.write(b"\0" * chunk)
+            free -= chunk
+    return filler
+
+
+@pytest.mark.parametrize("point", ["locked", "copied"])
+def test_a_disk_that_fills_during_the_publish_leaves_nothing_behind(
+    point: str, small_disk: Path, extracts: Path, with_2019: Path, clean_build: dict
+) -> None:
+    warehouse = small_disk / "wh" / "taobao.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copyfile(with_2019, warehouse)
+    before = contents(warehouse)
+    flag = small_disk.parent / "paused"
+    publishing = start_paused(extracts, warehouse, "2020", point, flag)
+    wait_for(flag, publishing)
+    # less room than one copy of the warehouse (locked: the copy fails; copied: DuckDB's
+    # writes of the new edition do)
+    filler = fill(small_disk, warehouse.stat().st_size // 4)
+    flag.unlink()
+    out, err = publishing.communicate(timeout=600)
+    assert publishing.returncode == 1, err
+    assert "The disk is full" in err and "Traceback" not in err, err
+    assert leftovers(warehouse) == []
+    assert contents(warehouse) == before
+    filler.unlink()
+    assert run(extracts, warehouse, "2020").returncode == 0
+    assert contents(warehouse) == clean_build
+
+
+def test_what_dead_writers_left_is_removed_by_the_next_run(
+    extracts: Path, with_2019: Path, clean_build: dict, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "taobao.duckdb"
+    shutil.copyfile(with_2019, warehouse)
+    # a killed publish's copy and log, under the old PID names and the new ones
+    for name in ("publishing-1", "publishing-1.wal", "publishing-0f1e2d", "publishing-0f1e2d.wal"):
+        warehouse.with_name(f"{warehouse.name}.{name}").write_bytes(b"\0" * 4096)
+    # a killed staging write
+    folder = tmp_path / "taobao.duckdb.staging" / "2020"
+    folder.mkdir(parents=True)
+    (folder / "shops.parquet.tmp-4242").write_bytes(b"PAR1")
+    assert run(extracts, warehouse, "2020").returncode == 0
+    assert leftovers(warehouse) == []
+    assert contents(warehouse) == clean_build
