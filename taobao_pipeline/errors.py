@@ -25,6 +25,10 @@ ADVICE = {
     ),
     "OutsideEditions": "Run editions within that range; the other editions were run.",
     "NotStaged": "Run the edition as a whole (taobao-pipeline run --editions YEAR).",
+    "DagsterAssetCheckFailedError": (
+        "A blocking check failed, so the edition was not published (the warehouse still "
+        "holds what it held): its result in the UI, or this run with --verbose, shows why."
+    ),
     # these say what to do themselves
     "StaleStaging": "",
     "WarehouseBusy": "",

@@ -80,6 +80,9 @@ def test_sensor_asks_once_per_change(raw: Path) -> None:
     (raw / "2021").mkdir()
     (raw / "2021" / "villages.csv").write_text("village_code\n")
     assert [r.partition_key for r in tick(changed.cursor).run_requests] == ["2021"]
+    # a folder that is no edition is left out (a request for it would fail the tick)
+    (raw / "2008").mkdir()
+    assert [r.partition_key for r in tick(changed.cursor).run_requests] == ["2021"]
 
 
 def test_every_check_passes_on_good_data(raw: Path, tmp_path: Path) -> None:
