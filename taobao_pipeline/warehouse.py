@@ -151,13 +151,16 @@ class Warehouse:
         """The PID of a process holding the warehouse open read-write, if any (DuckDB
         holds a POSIX write lock on the file). An open file description lock is asked,
         so that closing it leaves this process's own DuckDB locks alone."""
+        query = getattr(fcntl, "F_OFD_GETLK", None)  # Linux only: elsewhere, unnamed
+        if query is None:
+            return None
         try:
             fd = os.open(self.path, os.O_RDONLY)
         except FileNotFoundError:
             return None
         try:
             probe = struct.pack(FLOCK, fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0)
-            kind, _, _, _, pid = struct.unpack(FLOCK, fcntl.fcntl(fd, fcntl.F_OFD_GETLK, probe))
+            kind, _, _, _, pid = struct.unpack(FLOCK, fcntl.fcntl(fd, query, probe))
         finally:
             os.close(fd)
         return pid if kind == fcntl.F_WRLCK else None
