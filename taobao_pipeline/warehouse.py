@@ -111,8 +111,8 @@ class Warehouse:
 
     @contextlib.contextmanager
     def staging(self, edition: int) -> Iterator[Staging]:
-        """``edition``'s staged tables (see ``staging.Staging``), held for this step alone:
-        two runs of one edition take turns, step by step (each step's files are whole)."""
+        """``edition``'s staged tables (see ``staging.Staging``), held while in use: two
+        runs of one edition take turns at least step by step (see ``hold`` for whole runs)."""
         with edition_lock(self.staging_path(edition)):
             staged = Staging(self.staging_path(edition), edition)
             try:
