@@ -127,14 +127,19 @@ def cmd_import_list(args: argparse.Namespace) -> int:
         f"{args.file}: edition {args.edition}, {official.villages.height} villages, "
         f"{official.towns.height} towns, {official.skipped.height} rows skipped"
     )
-    with Warehouse(args.warehouse).read_only() as conn:
-        _print_frame(
-            conn.sql(
-                "SELECT province_code, province, listed_villages, computed_villages, difference "
-                "FROM official_reconciliation WHERE edition = $e ORDER BY listed_villages DESC",
-                params={"e": args.edition},
-            ).pl()
-        )
+    try:
+        with Warehouse(args.warehouse).read_only() as conn:
+            _print_frame(
+                conn.sql(
+                    "SELECT province_code, province, listed_villages, computed_villages, "
+                    "difference FROM official_reconciliation WHERE edition = $e "
+                    "ORDER BY listed_villages DESC",
+                    params={"e": args.edition},
+                ).pl()
+            )
+    except duckdb.IOException as e:  # say, a session holds the file read-write
+        reason = str(e).splitlines()[0]
+        print(f"imported; the reconciliation cannot be shown now: {reason}", file=sys.stderr)
     print(f"warehouse rows: {counts}")
     return 0
 

@@ -19,9 +19,13 @@ RANGE_END = "dagster/asset_partition_range_end"
 class RunFailed(Exception):
     """A run of the pipeline failed; ``failures`` says where and why, one per failure."""
 
-    def __init__(self, failures: list[Failure]) -> None:
-        super().__init__("\n".join(str(f) for f in failures))
+    def __init__(self, failures: list[Failure], published: list[str] | None = None) -> None:
+        lines = [str(f) for f in failures]
+        if published:  # the exit code says "not everything": say what was
+            lines.append(f"Published nonetheless: {', '.join(published)}.")
+        super().__init__("\n".join(lines))
         self.failures = failures
+        self.published = published or []
 
 
 def contiguous(editions: list[int]) -> list[tuple[int, int]]:
@@ -127,5 +131,5 @@ def run_editions(
             results += [r for r in attempts if r.success]
             failures += [f for r in attempts if not r.success for f in _failure(r)]
     if failures:
-        raise RunFailed(failures)
+        raise RunFailed(failures, [_editions(r) for r in results])
     return results

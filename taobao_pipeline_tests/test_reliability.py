@@ -202,6 +202,7 @@ def test_a_revenue_part_that_cannot_be_used_fails_its_edition_naming_it(
     with pytest.raises(RunFailed) as failed:
         run_editions(raw, warehouse, [2019, 2020])
     assert "revenue-part-2" in str(failed.value) and problem in str(failed.value)
+    assert failed.value.published == ["edition 2019"]
     # the other edition is published, and its audit lists every file it read
     assert editions_present(warehouse) == [2019]
     audit = read_table(warehouse, "SELECT source, file FROM load_audit ORDER BY 1")
@@ -301,7 +302,9 @@ def test_an_edition_outside_the_partitions_is_one_sentence_and_blocks_no_other(
         f"error: the folder {raw / '2008'} is outside the editions, which run from 2009 to "
         f"{time.gmtime().tm_year}"
     )
-    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 2
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 3
+    # exit 1 says not everything was published; the last line says what was
+    assert done.stderr.splitlines()[-1] == "Published nonetheless: editions 2019-2020."
     assert editions_present(warehouse) == [2019, 2020]
     future = time.gmtime().tm_year + 1
     asked = run(raw, warehouse, f"2020,{future}")
@@ -571,3 +574,30 @@ def test_what_dead_writers_left_is_removed_by_the_next_run(
     assert run(extracts, warehouse, "2020").returncode == 0
     assert leftovers(warehouse) == []
     assert contents(warehouse) == clean_build
+
+
+def test_import_list_beside_a_foreign_read_write_session_imports(
+    with_2019: Path, tmp_path: Path
+) -> None:
+    from taobao_pipeline_tests.test_official_warehouse import SHARED
+
+    listed = SHARED / "taobaovillage_list_2016.xlsx"
+    if not listed.exists():
+        pytest.skip(f"{listed} is not present")
+    warehouse = tmp_path / "taobao.duckdb"
+    shutil.copyfile(with_2019, warehouse)
+    session = DuckDBSession(warehouse)
+    try:
+        done = subprocess.run(
+            command("import-list", str(listed), "--edition", "2016", "--warehouse", str(warehouse)),
+            capture_output=True,
+            text=True,
+            env=environment(),
+            timeout=600,
+        )
+    finally:
+        session.close()
+    # the session's lock is on the file it opened, which the import replaced
+    assert done.returncode == 0, done.stderr
+    assert "warehouse rows:" in done.stdout and done.stderr == ""
+    assert read_table(warehouse, "SELECT count(*) FROM official_villages") == [(1311,)]
