@@ -601,3 +601,20 @@ def test_import_list_beside_a_foreign_read_write_session_imports(
     assert done.returncode == 0, done.stderr
     assert "warehouse rows:" in done.stdout and done.stderr == ""
     assert read_table(warehouse, "SELECT count(*) FROM official_villages") == [(1311,)]
+
+
+def test_a_disk_full_before_the_run_fails_it_cleanly(
+    small_disk: Path, extracts: Path, with_2019: Path, clean_build: dict
+) -> None:
+    warehouse = small_disk / "wh" / "taobao.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copyfile(with_2019, warehouse)
+    before = contents(warehouse)
+    filler = fill(small_disk, 16 * 1024)  # the staged files of 2020 do not fit
+    done = run(extracts, warehouse, "2020")
+    assert done.returncode == 1
+    assert "The disk is full" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert leftovers(warehouse) == [] and contents(warehouse) == before
+    filler.unlink()
+    assert run(extracts, warehouse, "2020").returncode == 0
+    assert contents(warehouse) == clean_build
