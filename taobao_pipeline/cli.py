@@ -110,7 +110,11 @@ def cmd_query(args: argparse.Namespace) -> int:
         print(f"error: {reason}", file=sys.stderr)
         return 1
     if frame is not None:
-        _write_result(frame, args.format, args.output)
+        try:
+            _write_result(frame, args.format, args.output)
+        except OSError as e:
+            print(f"error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
+            return 1
     return 0
 
 

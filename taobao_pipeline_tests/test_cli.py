@@ -120,3 +120,5 @@ def test_query_formats_and_output_files_keep_money_exact(
     assert csv_file.read_text() == as_csv.stdout
     wrong = cli("query", sql, *wh, "--output", str(tmp_path / "out.xlsx"))
     assert wrong.returncode == 2 and ".csv or .parquet" in wrong.stderr
+    nowhere = cli("query", sql, *wh, "--output", str(tmp_path / "no" / "out.csv"))
+    assert nowhere.returncode == 1 and nowhere.stderr.startswith("error: cannot write ")
