@@ -125,10 +125,15 @@ class Warehouse:
         """Hold the editions' staging (in order of edition, before the publish lock: every
         holder takes them in that order, so none waits for another in a circle). A run
         holds its editions from its first step to its publish, so that two runs of one
-        edition take turns instead of clearing each other's staged tables."""
+        edition take turns instead of clearing each other's staged tables. Removes what
+        dead writers left, in staging and beside the warehouse."""
         with contextlib.ExitStack() as held:
             for edition in sorted(set(editions)):
                 held.enter_context(edition_lock(self.staging_path(edition)))
+            # dead publishes' copies go first: left until the next publish, they could
+            # fill the disk so that the run fails before it gets there
+            with self._publish_lock():
+                self._remove_leftovers()
             yield
 
     @contextlib.contextmanager
@@ -142,10 +147,12 @@ class Warehouse:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _leftovers(self) -> list[Path]:
-        """Temporary copies of the warehouse (and their DuckDB logs) left by publishes that
-        were killed; only called under the publish lock, so none is a live writer's."""
-        return sorted(self.path.parent.glob(f"{self.path.name}.publishing-*"))
+    def _remove_leftovers(self) -> None:
+        """Remove the temporary copies of the warehouse (and their DuckDB logs) left by
+        publishes that were killed; only called under the publish lock, so none is a live
+        writer's."""
+        for leftover in self.path.parent.glob(f"{self.path.name}.publishing-*"):
+            leftover.unlink(missing_ok=True)
 
     def foreign_writer(self) -> int | None:
         """The PID of a process holding the warehouse open read-write, if any (DuckDB
@@ -191,8 +198,7 @@ class Warehouse:
         the copies and logs of killed publishes are removed before anything else.
         """
         with self._publish_lock():
-            for leftover in self._leftovers():
-                leftover.unlink(missing_ok=True)
+            self._remove_leftovers()
             self._check_live_file()
             tmp = self.path.with_name(f"{self.path.name}.publishing-{uuid.uuid4().hex}")
             created = [tmp, tmp.with_name(tmp.name + ".wal")]

@@ -618,3 +618,16 @@ def test_a_disk_full_before_the_run_fails_it_cleanly(
     filler.unlink()
     assert run(extracts, warehouse, "2020").returncode == 0
     assert contents(warehouse) == clean_build
+
+
+def test_copies_of_killed_publishes_that_fill_the_disk_do_not_fail_the_next_run(
+    small_disk: Path, extracts: Path, with_2019: Path, clean_build: dict
+) -> None:
+    warehouse = small_disk / "wh" / "taobao.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copyfile(with_2019, warehouse)
+    # what killed publishes left fills the disk: the staging of 2020 would not fit
+    fill(small_disk, 16 * 1024).rename(warehouse.with_name("taobao.duckdb.publishing-1"))
+    done = run(extracts, warehouse, "2020")
+    assert done.returncode == 0, done.stderr
+    assert leftovers(warehouse) == [] and contents(warehouse) == clean_build
