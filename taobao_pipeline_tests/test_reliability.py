@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -631,3 +632,27 @@ def test_copies_of_killed_publishes_that_fill_the_disk_do_not_fail_the_next_run(
     done = run(extracts, warehouse, "2020")
     assert done.returncode == 0, done.stderr
     assert leftovers(warehouse) == [] and contents(warehouse) == clean_build
+
+
+def test_a_part_the_pipeline_may_not_read_fails_naming_it() -> None:
+    # root reads any file: the listing runs as nobody, in a process of its own
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to run a process as another user")
+    with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o755)  # nobody may look in, not read the part
+        edition = Path(folder) / "2020"
+        edition.mkdir()
+        (edition / "revenue.csv").write_text("shop_id,month,gmv_rmb,orders\n")
+        (edition / "revenue.csv").chmod(0)
+        script = (
+            "from pathlib import Path; from taobao_pipeline.extracts import source_files; "
+            "from taobao_pipeline.schemas import SOURCES; "
+            f"source_files(Path({str(edition)!r}), SOURCES['revenue'])"
+        )
+        nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"]
+        done = subprocess.run(
+            [setpriv, *nobody, sys.executable, "-c", script], capture_output=True, text=True
+        )
+    assert done.returncode == 1
+    assert f"{edition / 'revenue.csv'}: cannot be opened: permission denied" in done.stderr
