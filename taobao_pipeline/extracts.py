@@ -65,6 +65,8 @@ def _unusable(path: Path) -> str | None:
         with open(path, "rb"):
             return None
     except FileNotFoundError:
+        if not path.is_symlink():
+            return "removed while the edition was being read"
         return f"a link to nowhere: its target {os.readlink(path)} does not exist"
     except IsADirectoryError:
         return "a folder, not a file"
