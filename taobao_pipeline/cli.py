@@ -179,13 +179,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="taobao-pipeline", description="Taobao village designations from raw extracts."
     )
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="Dagster's log and stack traces on errors"
-    )
+    verbose = {"action": "store_true", "help": "Dagster's log and stack traces on errors"}
+    parser.add_argument("-v", "--verbose", **verbose)
+    # also after the command (run -v); SUPPRESS: absent there, it keeps the global value
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", **verbose, default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
     warehouse_default = os.environ.get("TAOBAO_WAREHOUSE", DEFAULT_WAREHOUSE)
 
-    run = sub.add_parser("run", help="materialize every asset of some editions through Dagster")
+    run = sub.add_parser(
+        "run", parents=[common], help="materialize every asset of some editions through Dagster"
+    )
     run.add_argument("--raw-dir", default=os.environ.get("TAOBAO_RAW_DIR", DEFAULT_RAW_DIR))
     run.add_argument("--warehouse", default=warehouse_default)
     run.add_argument(
@@ -195,21 +199,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=cmd_run)
 
-    query = sub.add_parser("query", help="run read-only SQL on the warehouse, print a table")
+    query = sub.add_parser(
+        "query", parents=[common], help="run read-only SQL on the warehouse, print a table"
+    )
     query.add_argument("sql")
     query.add_argument("--format", choices=QUERY_FORMATS, default="table", help="on stdout")
     query.add_argument("--output", metavar="FILE", help="write the result to a .csv or .parquet")
     query.add_argument("--warehouse", default=warehouse_default)
     query.set_defaults(func=cmd_query)
 
-    gen = sub.add_parser("generate", help="write realistic national extracts (calibrated)")
+    gen = sub.add_parser(
+        "generate", parents=[common], help="write realistic national extracts (calibrated)"
+    )
     gen.add_argument("--out", default=os.environ.get("TAOBAO_RAW_DIR", DEFAULT_RAW_DIR))
     gen.add_argument("--editions", type=parse_editions, default=list(range(2009, 2023)))
     gen.add_argument("--scale", type=float, default=1.0, help="1.0 reproduces the record")
     gen.add_argument("--seed", type=int, default=0)
     gen.set_defaults(func=cmd_generate)
 
-    imp = sub.add_parser("import-list", help="import a published Taobao village list")
+    imp = sub.add_parser(
+        "import-list", parents=[common], help="import a published Taobao village list"
+    )
     imp.add_argument("file", help="the list: .xlsx, .csv (UTF-8/GB18030) or UTF-16 .txt")
     imp.add_argument("--edition", type=int, required=True)
     imp.add_argument("--warehouse", default=warehouse_default)

@@ -57,6 +57,10 @@ def test_run_fails_with_the_file_and_problem(tmp_path: Path) -> None:
     run = cli("run", "--raw-dir", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "w.duckdb"))
     assert run.returncode == 1
     assert "shops.{parquet,csv,csv.gz}: file is missing" in run.stderr
+    assert "STEP_FAILURE" not in run.stderr  # Dagster's log only when asked for:
+    args = ("--raw-dir", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "w.duckdb"))
+    verbose = cli("run", "--verbose", *args)
+    assert verbose.returncode == 1 and "STEP_FAILURE" in verbose.stderr
 
 
 def test_run_without_editions_says_so(tmp_path: Path) -> None:
