@@ -9,7 +9,7 @@ import dagster as dg
 
 from taobao_pipeline.extracts import editions_in
 from taobao_pipeline.partitions import outside_partitions, partition_range
-from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.rules import Rules
 
 RUN_DAY = 15  # mid-month after the cut-off: late corrections to the extracts have landed
@@ -68,12 +68,10 @@ def raw_folder_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
         description="Runs an edition when files under data/raw/<edition>/ are added, "
         "replaced or touched. Turn it on in the UI (Automation > new_extracts).",
     )
-    def _sensor(
-        context: dg.SensorEvaluationContext, warehouse: WarehouseResource
-    ) -> dg.SensorResult:
+    def _sensor(context: dg.SensorEvaluationContext, paths: PathsResource) -> dg.SensorResult:
         seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
         now, requests = {}, []
-        found = editions_in(warehouse.raw)
+        found = editions_in(paths.raw)
         stray = outside_partitions(found)
         if stray:
             # a folder such as data/raw/2008 is not an edition: said, and the others run
@@ -81,7 +79,7 @@ def raw_folder_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
             context.log.warning(f"folders outside the editions {first}-{last}: {stray}")
         for edition in (e for e in found if e not in stray):
             key = str(edition)
-            now[key] = folder_fingerprint(warehouse.raw / key)
+            now[key] = folder_fingerprint(paths.raw / key)
             if seen.get(key) != now[key]:
                 requests.append(dg.RunRequest(run_key=f"{key}-{now[key]}", partition_key=key))
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(now, sort_keys=True))

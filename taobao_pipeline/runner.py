@@ -9,7 +9,7 @@ from taobao_pipeline.assets.checks import QualityResource
 from taobao_pipeline.definitions import all_assets, all_checks
 from taobao_pipeline.errors import Failure
 from taobao_pipeline.partitions import outside_partitions, partition_range
-from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.warehouse import Warehouse
 
 RANGE_START = "dagster/asset_partition_range_start"
@@ -97,7 +97,7 @@ def run_editions(
             else dg.DagsterInstance.ephemeral()
         )
     resources = {
-        "warehouse": WarehouseResource(raw_dir=str(raw_dir), warehouse_path=str(warehouse)),
+        "paths": PathsResource(raw_dir=str(raw_dir), warehouse_path=str(warehouse)),
         "rules": rules or RulesResource(),
         "quality": quality or QualityResource(),
     }

@@ -17,6 +17,7 @@ import struct
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -27,9 +28,15 @@ from taobao_pipeline.official_lists import (
     write_official_list,
     write_official_reconciliation,
 )
+from taobao_pipeline.provinces import provinces_frame
 from taobao_pipeline.reconciliation import write_reconciliation
 from taobao_pipeline.staging import Staging, edition_lock
-from taobao_pipeline.tables import WAREHOUSE_TABLES, ensure_tables
+from taobao_pipeline.tables import (
+    PUBLISHED_TABLES,
+    WAREHOUSE_TABLES,
+    describe_tables,
+    ensure_tables,
+)
 
 # Every DuckDB 1.x client (the CLI, BI tools' drivers) must open the warehouse: the
 # storage of DuckDB 1.0 (format number 64). A 1.4 file (67) is refused by 1.0 to 1.3.
@@ -45,7 +52,6 @@ def storage_number(path: Path) -> int:
     return int.from_bytes(header[12:20], "little") if header[8:12] == b"DUCK" else -1
 
 
-SOURCES = ("villages", "shops", "revenue")
 # struct flock of Linux (l_type, l_whence, l_start, l_len, l_pid), for fcntl's lock queries
 FLOCK = "hhqqi"
 # test-only: "<point>=<file>" makes the publish touch <file> at <point> and wait until the
@@ -61,6 +67,15 @@ SANDBOX = {
     "autoload_known_extensions": False,
     "lock_configuration": True,
 }
+
+
+@dataclass(frozen=True)
+class Published:
+    """Row counts of the warehouse a publish wrote: per table, and per table with an
+    edition column, per edition of the publish."""
+
+    rows: dict[str, int]
+    per_edition: dict[str, dict[int, int]]
 
 
 class WarehouseBusy(Exception):
@@ -96,6 +111,21 @@ def reconcile_official_lists(conn: duckdb.DuckDBPyConnection) -> None:
     if imported:
         with _inside_warehouse(conn):
             write_official_reconciliation(conn)
+
+
+def write_provinces(conn: duckdb.DuckDBPyConnection) -> None:
+    """The ``provinces`` table as ``provinces.py`` states them (the SQL joins it)."""
+    conn.register("_provinces", provinces_frame().to_arrow())
+    try:
+        [(differ,)] = conn.execute(
+            "SELECT count(*) FROM ((SELECT * FROM _provinces EXCEPT SELECT * FROM wh.provinces)"
+            " UNION ALL (SELECT * FROM wh.provinces EXCEPT SELECT * FROM _provinces))"
+        ).fetchall()
+        if differ:
+            conn.execute("DELETE FROM wh.provinces")
+            conn.execute("INSERT INTO wh.provinces BY NAME SELECT * FROM _provinces")
+    finally:
+        conn.unregister("_provinces")
 
 
 class Warehouse:
@@ -225,9 +255,11 @@ class Warehouse:
                         conn.execute(f"ATTACH '{self.path}' AS earlier (READ_ONLY)")
                         conn.execute("COPY FROM DATABASE earlier TO wh")
                         conn.execute("DETACH earlier")
-                    ensure_tables(conn, WAREHOUSE_TABLES, "wh")
+                    ensure_tables(conn, PUBLISHED_TABLES, "wh")
+                    write_provinces(conn)
                     yield conn
                     _pause("committed")
+                    describe_tables(conn, "wh")  # every table and column, described
                     conn.execute("CHECKPOINT wh")
                     conn.execute("DETACH wh")
                 finally:
@@ -240,10 +272,11 @@ class Warehouse:
                 for path in created:
                     path.unlink(missing_ok=True)
 
-    def publish(self, editions: Iterable[int]) -> dict[str, int]:
+    def publish(self, editions: Iterable[int]) -> Published:
         """Replace ``editions`` in the warehouse with their staged tables, atomically.
 
-        Returns the warehouse's row count per table after publishing.
+        Returns the warehouse's row counts after publishing, counted in the publish's
+        own connection: nothing else opens the live file.
         """
         editions = sorted(set(editions))
         with self.hold(editions), contextlib.ExitStack() as opened:
@@ -251,14 +284,19 @@ class Warehouse:
             with self.update() as conn:
                 return self._insert(conn, editions, staged)
 
-    def import_official_lists(self, lists: dict[int, OfficialList]) -> dict[str, int]:
-        """Replace the official lists of some editions and reconcile them, atomically."""
+    def import_official_lists(
+        self, lists: dict[int, OfficialList], reconcile: bool = True
+    ) -> dict[str, int]:
+        """Replace the official lists of some editions and (``reconcile``) recompute
+        ``official_reconciliation``, atomically. The Dagster asset leaves the reconciliation
+        to the publish of the designations, which is computed from lists and designations."""
         with self.update() as conn:
             conn.execute("BEGIN")
             with _inside_warehouse(conn):
                 for edition, official in sorted(lists.items()):
                     write_official_list(conn, official, edition)
-            reconcile_official_lists(conn)
+            if reconcile:
+                reconcile_official_lists(conn)
             conn.execute("COMMIT")
             return {
                 t: conn.execute(f"SELECT count(*) FROM wh.{t}").fetchall()[0][0]
@@ -292,10 +330,22 @@ class Warehouse:
         reconcile_official_lists(conn)
         write_reconciliation(conn)
         conn.execute("COMMIT")
-        return {
+        rows = {
             table: conn.execute(f"SELECT count(*) FROM wh.{table}").fetchall()[0][0]
-            for table in WAREHOUSE_TABLES
+            for table in PUBLISHED_TABLES
         }
+        per_edition = {
+            table: dict(
+                conn.execute(
+                    f"SELECT edition, count(*) FROM wh.{table} "
+                    "WHERE list_contains($e, edition) GROUP BY edition",
+                    {"e": editions},
+                ).fetchall()
+            )
+            for table, spec in PUBLISHED_TABLES.items()
+            if "edition" in spec.names
+        }
+        return Published(rows, per_edition)
 
     def staged_summary(self, editions: Iterable[int]) -> pl.DataFrame:
         """``national_summary`` of ``editions`` as staged, which is what their publish

@@ -18,11 +18,13 @@ import pytest
 
 from taobao_pipeline.runner import RunFailed, run_editions
 from taobao_pipeline.warehouse import PAUSE_AT
-from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.extracts import write_edition
 from taobao_pipeline_tests.scenarios import boundary_edition
+from taobao_pipeline_tests.warehouse_queries import read_table
 
 NAMESPACE = ["unshare", "-p", "-f", "--mount-proc"]
+# the published lists shared beside the project (read-only)
+OFFICIAL_LISTS = Path(__file__).resolve().parents[3] / "shared" / "data" / "official-lists"
 # the publish's moments, in order (see warehouse.Warehouse.update)
 POINTS = ("locked", "copied", "committed", "checkpointed", "replaced")
 # tables with run-specific values (when and by which run an edition was published)
@@ -580,9 +582,7 @@ def test_what_dead_writers_left_is_removed_by_the_next_run(
 def test_import_list_beside_a_foreign_read_write_session_imports(
     with_2019: Path, tmp_path: Path
 ) -> None:
-    from taobao_pipeline_tests.test_official_warehouse import SHARED
-
-    listed = SHARED / "taobaovillage_list_2016.xlsx"
+    listed = OFFICIAL_LISTS / "taobaovillage_list_2016.xlsx"
     if not listed.exists():
         pytest.skip(f"{listed} is not present")
     warehouse = tmp_path / "taobao.duckdb"

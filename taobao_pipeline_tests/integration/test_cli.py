@@ -11,9 +11,9 @@ from pathlib import Path
 import polars as pl
 
 from taobao_pipeline.cli import parse_editions
-from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.extracts import write_edition
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, boundary_edition
+from taobao_pipeline_tests.warehouse_queries import read_table
 
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
