@@ -123,26 +123,50 @@ def _table_exists(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 # (element id, heading, what the reader sees): the report's sections, in order
 SECTIONS = [
-    ("chart-record", "The count against the published record",
-     "Taobao villages and towns the pipeline designates in each edition (bars) and the figure "
-     "AliResearch published (red diamonds). Pale bars and grey diamonds mark editions without "
-     "a published figure, where the reference is an interpolated stand-in."),
-    ("chart-money", "Revenue and active shops",
-     "Yearly sales of the shops in Taobao villages and their active shops, against the "
-     "published figures where there are any."),
-    ("chart-regions", "The shift inland",
-     "Taobao villages by economic region, and the share outside the East (dashed line)."),
-    ("chart-provinces", "Provinces",
-     "Each square is a province at its approximate place; the colour is its number of Taobao "
-     "villages. The selector below the charts changes the edition of the map and the ranking."),
-    ("chart-counties", "Clusters",
-     "The counties with the most Taobao villages in the latest edition."),
-    ("chart-audit", "Data quality: rows read",
-     "Every input row is either loaded or rejected with its reason (hover for the counts)."),
-    ("chart-reasons", "Data quality: rejections by reason",
-     "The rules the rejected rows broke, over all editions."),
-    ("chart-official", "Official lists",
-     "Where a published list was imported: listed against computed villages per province."),
+    (
+        "chart-record",
+        "The count against the published record",
+        "Taobao villages and towns the pipeline designates in each edition (bars) and the figure "
+        "AliResearch published (red diamonds). Pale bars and grey diamonds mark editions without "
+        "a published figure, where the reference is an interpolated stand-in.",
+    ),
+    (
+        "chart-money",
+        "Revenue and active shops",
+        "Yearly sales of the shops in Taobao villages and their active shops, against the "
+        "published figures where there are any.",
+    ),
+    (
+        "chart-regions",
+        "The shift inland",
+        "Taobao villages by economic region, and the share outside the East (dashed line).",
+    ),
+    (
+        "chart-provinces",
+        "Provinces",
+        "Each square is a province at its approximate place; the colour is its number of Taobao "
+        "villages. The selector below the charts changes the edition of the map and the ranking.",
+    ),
+    (
+        "chart-counties",
+        "Clusters",
+        "The counties with the most Taobao villages in the latest edition.",
+    ),
+    (
+        "chart-audit",
+        "Data quality: rows read",
+        "Every input row is either loaded or rejected with its reason (hover for the counts).",
+    ),
+    (
+        "chart-reasons",
+        "Data quality: rejections by reason",
+        "The rules the rejected rows broke, over all editions.",
+    ),
+    (
+        "chart-official",
+        "Official lists",
+        "Where a published list was imported: listed against computed villages per province.",
+    ),
 ]
 
 

@@ -62,15 +62,15 @@ def _record_panel(rows: pl.DataFrame, measure: str) -> alt.LayerChart:
         alt.Tooltip("source:N", title="Source of the published figure"),
     ]
     base = alt.Chart(data).encode(x=alt.X("edition:O", title="Edition"))
-    bars = base.mark_bar().encode(
-        y=alt.Y("computed:Q", title=unit), color=color, tooltip=tooltip
-    )
-    marks = base.transform_filter("datum.published != null").mark_point(
-        size=70, filled=True, shape="diamond", opacity=1
-    ).encode(
-        y="published:Q",
-        color=alt.Color("reference:N", title=None, scale=scale, legend=legend),
-        tooltip=tooltip,
+    bars = base.mark_bar().encode(y=alt.Y("computed:Q", title=unit), color=color, tooltip=tooltip)
+    marks = (
+        base.transform_filter("datum.published != null")
+        .mark_point(size=70, filled=True, shape="diamond", opacity=1)
+        .encode(
+            y="published:Q",
+            color=alt.Color("reference:N", title=None, scale=scale, legend=legend),
+            tooltip=tooltip,
+        )
     )
     return alt.layer(bars, marks).properties(title=heading, width=330, height=220)
 
@@ -87,21 +87,25 @@ def record(rows: pl.DataFrame, measures: list[str], title: str) -> alt.HConcatCh
 def regions(rows: pl.DataFrame) -> alt.LayerChart:
     """Taobao villages by region per edition (stacked), and the share outside the East."""
     base = alt.Chart(rows).encode(x=alt.X("edition:O", title="Edition"))
-    bars = base.mark_bar().encode(
-        y=alt.Y("sum(taobao_villages):Q", title="Taobao villages (count)"),
-        color=alt.Color(
-            "region:N",
-            title="Region",
-            sort=REGIONS,
-            scale=alt.Scale(domain=REGIONS, range=REGION_COLORS),
-        ),
-        order=alt.Order("region_order:Q"),
-        tooltip=[
-            alt.Tooltip("edition:O", title="Edition"),
-            alt.Tooltip("region:N", title="Region"),
-            alt.Tooltip("taobao_villages:Q", title="Taobao villages", format=","),
-        ],
-    ).transform_calculate(region_order=f"indexof({REGIONS}, datum.region)")
+    bars = (
+        base.mark_bar()
+        .encode(
+            y=alt.Y("sum(taobao_villages):Q", title="Taobao villages (count)"),
+            color=alt.Color(
+                "region:N",
+                title="Region",
+                sort=REGIONS,
+                scale=alt.Scale(domain=REGIONS, range=REGION_COLORS),
+            ),
+            order=alt.Order("region_order:Q"),
+            tooltip=[
+                alt.Tooltip("edition:O", title="Edition"),
+                alt.Tooltip("region:N", title="Region"),
+                alt.Tooltip("taobao_villages:Q", title="Taobao villages", format=","),
+            ],
+        )
+        .transform_calculate(region_order=f"indexof({REGIONS}, datum.region)")
+    )
     share = base.mark_line(point=True, color="#222", strokeDash=[4, 2]).encode(
         y=alt.Y(
             "mean(share_outside_east):Q",
@@ -114,14 +118,18 @@ def regions(rows: pl.DataFrame) -> alt.LayerChart:
             alt.Tooltip("mean(share_outside_east):Q", title="Outside the East", format=".1%"),
         ],
     )
-    chart = alt.layer(bars, share).resolve_scale(y="independent").properties(
-        width=640,
-        height=280,
-        title=_title(
-            "The shift inland: Taobao villages by region",
-            f"{WAREHOUSE} (province_summary, national_summary); regions of the National "
-            "Bureau of Statistics.",
-        ),
+    chart = (
+        alt.layer(bars, share)
+        .resolve_scale(y="independent")
+        .properties(
+            width=640,
+            height=280,
+            title=_title(
+                "The shift inland: Taobao villages by region",
+                f"{WAREHOUSE} (province_summary, national_summary); regions of the National "
+                "Bureau of Statistics.",
+            ),
+        )
     )
     return _configure(chart)
 
@@ -173,10 +181,14 @@ def provinces(rows: pl.DataFrame, editions: list[int]) -> alt.HConcatChart:
         )
         .properties(name="ranked", width=300, title="Provinces ranked")
     )
-    chart = alt.hconcat(grid, ranked).add_params(edition).properties(
-        title=_title(
-            "Taobao villages by province",
-            f"{WAREHOUSE} (province_summary); choose the edition below the charts.",
+    chart = (
+        alt.hconcat(grid, ranked)
+        .add_params(edition)
+        .properties(
+            title=_title(
+                "Taobao villages by province",
+                f"{WAREHOUSE} (province_summary); choose the edition below the charts.",
+            )
         )
     )
     return _configure(chart)
@@ -186,22 +198,27 @@ def counties(rows: pl.DataFrame, edition: int) -> alt.Chart:
     """The counties with the most Taobao villages in the latest edition."""
     label = pl.col("county").fill_null(pl.col("county_code"))
     data = rows.with_columns(label=label + " (" + pl.col("province").fill_null("") + ")")
-    chart = alt.Chart(data).mark_bar(color="#31a354").encode(
-        y=alt.Y("label:N", sort="-x", title=None),
-        x=alt.X("taobao_villages:Q", title="Taobao villages (count)"),
-        tooltip=[
-            alt.Tooltip("county:N", title="County"),
-            alt.Tooltip("province:N", title="Province"),
-            alt.Tooltip("taobao_villages:Q", title="Taobao villages", format=","),
-            alt.Tooltip("active_shops:Q", title="Active shops", format=","),
-            alt.Tooltip("revenue_rmb_bn:Q", title="Revenue (RMB billion)", format=",.2f"),
-        ],
-    ).properties(
-        width=520,
-        title=_title(
-            f"Clusters: the counties with the most Taobao villages, {edition}",
-            f"{WAREHOUSE} (taobao_villages).",
-        ),
+    chart = (
+        alt.Chart(data)
+        .mark_bar(color="#31a354")
+        .encode(
+            y=alt.Y("label:N", sort="-x", title=None),
+            x=alt.X("taobao_villages:Q", title="Taobao villages (count)"),
+            tooltip=[
+                alt.Tooltip("county:N", title="County"),
+                alt.Tooltip("province:N", title="Province"),
+                alt.Tooltip("taobao_villages:Q", title="Taobao villages", format=","),
+                alt.Tooltip("active_shops:Q", title="Active shops", format=","),
+                alt.Tooltip("revenue_rmb_bn:Q", title="Revenue (RMB billion)", format=",.2f"),
+            ],
+        )
+        .properties(
+            width=520,
+            title=_title(
+                f"Clusters: the counties with the most Taobao villages, {edition}",
+                f"{WAREHOUSE} (taobao_villages).",
+            ),
+        )
     )
     return _configure(chart)
 
@@ -219,9 +236,7 @@ def audit(rows: pl.DataFrame) -> alt.FacetChart:
     chart = (
         alt.Chart(rows)
         .transform_fold(["rows_accepted", "rows_rejected"], as_=["outcome", "rows"])
-        .transform_calculate(
-            outcome="datum.outcome == 'rows_accepted' ? 'accepted' : 'rejected'"
-        )
+        .transform_calculate(outcome="datum.outcome == 'rows_accepted' ? 'accepted' : 'rejected'")
         .mark_bar()
         .encode(
             x=alt.X("edition:O", title="Edition"),
@@ -248,21 +263,26 @@ def audit(rows: pl.DataFrame) -> alt.FacetChart:
 
 def reasons(rows: pl.DataFrame) -> alt.Chart:
     """Rejected rows by the rule they broke, per source, over all editions."""
-    chart = alt.Chart(rows).mark_bar().encode(
-        y=alt.Y("reason:N", sort="-x", title=None, axis=alt.Axis(labelLimit=420)),
-        x=alt.X("sum(rows_rejected):Q", title="Rejected rows (count, all editions)"),
-        color=alt.Color("source:N", title="Source", sort=["villages", "shops", "revenue"]),
-        tooltip=[
-            alt.Tooltip("source:N", title="Source"),
-            alt.Tooltip("reason:N", title="Reason"),
-            alt.Tooltip("rows_rejected:Q", title="Rejected rows", format=","),
-        ],
-    ).properties(
-        width=420,
-        title=_title(
-            "Data quality: rejections by reason",
-            f"{WAREHOUSE} (rejected_rows); a row that breaks several rules counts under each.",
-        ),
+    chart = (
+        alt.Chart(rows)
+        .mark_bar()
+        .encode(
+            y=alt.Y("reason:N", sort="-x", title=None, axis=alt.Axis(labelLimit=420)),
+            x=alt.X("sum(rows_rejected):Q", title="Rejected rows (count, all editions)"),
+            color=alt.Color("source:N", title="Source", sort=["villages", "shops", "revenue"]),
+            tooltip=[
+                alt.Tooltip("source:N", title="Source"),
+                alt.Tooltip("reason:N", title="Reason"),
+                alt.Tooltip("rows_rejected:Q", title="Rejected rows", format=","),
+            ],
+        )
+        .properties(
+            width=420,
+            title=_title(
+                "Data quality: rejections by reason",
+                f"{WAREHOUSE} (rejected_rows); a row that breaks several rules counts under each.",
+            ),
+        )
     )
     return _configure(chart)
 
@@ -271,9 +291,7 @@ def official(rows: pl.DataFrame) -> alt.FacetChart:
     """Villages of an imported official list against those computed, per province."""
     chart = (
         alt.Chart(rows)
-        .transform_fold(
-            ["listed_villages", "computed_villages"], as_=["side", "villages"]
-        )
+        .transform_fold(["listed_villages", "computed_villages"], as_=["side", "villages"])
         .transform_calculate(
             side="datum.side == 'listed_villages' ? 'Listed (official list)' : 'Computed'"
         )
