@@ -64,7 +64,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         ).pl()
     print(f"National summary ({args.warehouse}):")
     _print_frame(frame)
+    print_report_path(Path(args.warehouse))
     return 0
+
+
+def print_report_path(warehouse: Path) -> None:
+    """The line of ``run`` naming the report the run's ``report`` asset wrote."""
+    from taobao_pipeline.report import report_path
+
+    path = report_path(warehouse)
+    if path.exists():
+        print(f"Report: {path}")
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -76,6 +86,22 @@ def cmd_query(args: argparse.Namespace) -> int:
     except (duckdb.Error, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from taobao_pipeline.report import build_report, report_path
+
+    out = Path(args.out) if args.out else report_path(args.warehouse)
+    try:
+        built = build_report(args.warehouse, out)
+    except (duckdb.Error, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"Report: {built.path} ({len(built.charts)} charts, editions {built.editions[0]}-"
+        f"{built.editions[-1]}, {built.bytes / 1e6:.1f} MB, {built.seconds:.1f} s)"
+    )
     return 0
 
 
@@ -159,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--scale", type=float, default=1.0, help="1.0 reproduces the record")
     gen.add_argument("--seed", type=int, default=0)
     gen.set_defaults(func=cmd_generate)
+
+    rep = sub.add_parser("report", help="write the HTML report of the warehouse (no network)")
+    rep.add_argument("--warehouse", default=warehouse_default)
+    rep.add_argument("--out", help="the HTML file (default: report.html beside the warehouse)")
+    rep.set_defaults(func=cmd_report)
 
     imp = sub.add_parser("import-list", help="import a published Taobao village list")
     imp.add_argument("file", help="the list: .xlsx, .csv (UTF-8/GB18030) or UTF-16 .txt")

@@ -2,12 +2,12 @@
 
 import dagster as dg
 
-from taobao_pipeline.assets import checks, compute, ingest, official, publish, validate
+from taobao_pipeline.assets import checks, compute, ingest, official, publish, report, validate
 from taobao_pipeline.assets.checks import QualityResource
 from taobao_pipeline.automation import annual_schedule, raw_folder_sensor
 from taobao_pipeline.resources import RulesResource, WarehouseResource
 
-all_assets = dg.load_assets_from_modules([ingest, validate, compute, publish, official])
+all_assets = dg.load_assets_from_modules([ingest, validate, compute, publish, official, report])
 all_checks = dg.load_asset_checks_from_modules([checks, official])
 
 designation_job = dg.define_asset_job(
