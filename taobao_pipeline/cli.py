@@ -15,6 +15,8 @@ from taobao_pipeline.extracts import editions_in
 from taobao_pipeline.resources import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE
 from taobao_pipeline.warehouse import Warehouse
 
+DEFAULT_RELEASE = "data/release"
+
 
 def parse_editions(text: str) -> list[int]:
     """``2019,2020`` or ``2014-2020`` (or a mix: ``2009,2013-2016``) as sorted years."""
@@ -105,6 +107,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from taobao_pipeline.release import ReleaseError, export_release
+
+    try:
+        manifest = export_release(args.warehouse, args.out)
+    except (duckdb.Error, FileNotFoundError, ReleaseError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    tables = manifest["tables"]
+    print(
+        f"Release: {args.out} ({len(tables)} tables as Parquet and CSV, "
+        f"{len(manifest['files'])} files, editions {manifest['editions'][0]}-"
+        f"{manifest['editions'][-1]}; manifest.json lists their SHA-256)"
+    )
+    _print_frame(pl.DataFrame([{"table": t, "rows": m["rows"]} for t, m in tables.items()]))
+    return 0
+
+
 def cmd_import_list(args: argparse.Namespace) -> int:
     from taobao_pipeline.official_lists import OfficialListError, read_official_list
 
@@ -190,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--warehouse", default=warehouse_default)
     rep.add_argument("--out", help="the HTML file (default: report.html beside the warehouse)")
     rep.set_defaults(func=cmd_report)
+
+    exp = sub.add_parser("export", help="write the tables as Parquet and CSV, with a manifest")
+    exp.add_argument("--warehouse", default=warehouse_default)
+    exp.add_argument("--out", default=DEFAULT_RELEASE, help=f"folder (default {DEFAULT_RELEASE})")
+    exp.set_defaults(func=cmd_export)
 
     imp = sub.add_parser("import-list", help="import a published Taobao village list")
     imp.add_argument("file", help="the list: .xlsx, .csv (UTF-8/GB18030) or UTF-16 .txt")
