@@ -154,10 +154,15 @@ def provinces(rows: pl.DataFrame, editions: list[int]) -> alt.HConcatChart:
     tiles = chosen.mark_rect(stroke="white", strokeWidth=2).encode(
         x=alt.X("col:O", axis=axis),
         y=alt.Y("row:O", axis=axis),
-        color=alt.Color(
-            "taobao_villages:Q",
-            title="Taobao villages",
-            scale=alt.Scale(scheme="orangered", domainMin=0),
+        # provinces without a Taobao village in grey, apart from those with one
+        color=alt.condition(
+            "datum.taobao_villages > 0",
+            alt.Color(
+                "taobao_villages:Q",
+                title="Taobao villages",
+                scale=alt.Scale(scheme="orangered", domainMin=0),
+            ),
+            alt.value("#e4e4e4"),
         ),
         tooltip=tooltip,
     )
