@@ -164,11 +164,18 @@ def rules_in_force(editions: list[int]) -> dict[str, object]:
     }
 
 
+def _check_out(out: Path) -> None:
+    """A release replaces an earlier release, never a folder of other files."""
+    if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").exists():
+        raise ReleaseError(f"{out} is not empty and holds no release: choose another --out")
+    if out.exists() and not out.is_dir():
+        raise ReleaseError(f"{out} is a file: --out names a folder")
+
+
 def _replace_dir(tmp: Path, out: Path) -> None:
     """Move the finished release ``tmp`` to ``out``, replacing an earlier release there."""
+    _check_out(out)
     if out.exists():
-        if any(out.iterdir()) and not (out / "manifest.json").exists():
-            raise ReleaseError(f"{out} is not empty and holds no release: choose another --out")
         shutil.rmtree(out)
     os.replace(tmp, out)
 
@@ -180,6 +187,7 @@ def export_release(warehouse: Path | str, out: Path | str) -> dict[str, object]:
     earlier release as it was.
     """
     warehouse, out = Path(warehouse), Path(out)
+    _check_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
