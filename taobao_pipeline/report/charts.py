@@ -53,7 +53,7 @@ def _record_panel(rows: pl.DataFrame, measure: str) -> alt.LayerChart:
         .otherwise(pl.lit("Published figure")),
     )
     scale = alt.Scale(domain=list(SERIES), range=list(SERIES.values()))
-    legend = alt.Legend(orient="bottom", columns=2)
+    legend = alt.Legend(orient="bottom", columns=2, labelLimit=320)
     color = alt.Color("series:N", title=None, scale=scale, legend=legend)
     tooltip = [
         alt.Tooltip("edition:O", title="Edition"),
