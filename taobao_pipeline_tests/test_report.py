@@ -12,6 +12,7 @@ import dagster as dg
 import pytest
 
 from taobao_pipeline.report import build_report, report_path
+from taobao_pipeline.report.charts import SERIES
 from taobao_pipeline_tests.conftest import GeneratedRun, read_table
 
 CHROMIUM = "/usr/bin/chromium"
@@ -147,6 +148,14 @@ def test_the_report_in_a_real_browser(report: Path, tmp_path: Path) -> None:
             for chart in CHARTS:
                 marks = page.locator(f"#{chart} svg g.role-mark > *").count()
                 assert marks > 0, f"{chart} has no marks"
+
+            # editions without a published figure (2012) are drawn apart from the others
+            fills = page.eval_on_selector_all(
+                "#chart-record g.role-mark path", "els => els.map(e => e.getAttribute('fill'))"
+            )
+            assert set(SERIES.values()) <= set(
+                fills
+            )  # computed with and without, published, stand-in
 
             # Chinese names are drawn as text (the province labels of the map)
             labels = page.locator("#chart-provinces g.map_layer_1_marks text").all_text_contents()
