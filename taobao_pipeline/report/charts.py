@@ -10,11 +10,13 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from taobao_pipeline import regions as regions_of_china
+
 # Chinese names need a CJK font: Noto (Debian's fonts-noto-cjk), else the reader's system's
 FONT = "Noto Sans CJK SC, Noto Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 WAREHOUSE = "Source: taobao-pipeline warehouse"
 PUBLISHED = "published record: AliResearch via Xinhua, People's Daily, Yicai and provincial dailies"
-REGIONS = ["East", "Central", "West", "Northeast"]
+REGIONS = list(regions_of_china.REGIONS)  # East, Central, West, Northeast
 REGION_COLORS = ["#4c78a8", "#f58518", "#54a24b", "#b279a2"]
 
 # the national measures of ``record.sql``: panel title and axis title with the unit
