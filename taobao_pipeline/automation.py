@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from taobao_pipeline.extracts import editions_in
-from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.rules import Rules
 
 RUN_DAY = 15  # mid-month after the cut-off: late corrections to the extracts have landed
@@ -67,14 +67,12 @@ def raw_folder_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
         description="Runs an edition when files under data/raw/<edition>/ are added, "
         "replaced or touched. Turn it on in the UI (Automation > new_extracts).",
     )
-    def _sensor(
-        context: dg.SensorEvaluationContext, warehouse: WarehouseResource
-    ) -> dg.SensorResult:
+    def _sensor(context: dg.SensorEvaluationContext, paths: PathsResource) -> dg.SensorResult:
         seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
         now, requests = {}, []
-        for edition in editions_in(warehouse.raw):
+        for edition in editions_in(paths.raw):
             key = str(edition)
-            now[key] = folder_fingerprint(warehouse.raw / key)
+            now[key] = folder_fingerprint(paths.raw / key)
             if seen.get(key) != now[key]:
                 requests.append(dg.RunRequest(run_key=f"{key}-{now[key]}", partition_key=key))
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(now, sort_keys=True))

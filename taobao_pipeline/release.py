@@ -10,8 +10,8 @@ a manifest a person can cite.
 - ``manifest.json``: row counts, SHA-256 and size of every file, editions, the rules in
   force, the code version and when the release was made.
 
-Descriptions come from the warehouse's comments (``COMMENT ON``) and, for a warehouse
-written without them, from the code's column documentation (``tables.COLUMN_DOCS``).
+Descriptions come from the warehouse's comments (``COMMENT ON``) and, for a file written
+by an older version without them, from the tables' declarations (``tables.TABLES``).
 Rows are written ordered by all their columns, so one warehouse always gives the same files.
 """
 
@@ -31,7 +31,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from taobao_pipeline.resources import RulesResource
-from taobao_pipeline.tables import COLUMN_DOCS
+from taobao_pipeline.tables import TABLES
 from taobao_pipeline.version import code_version
 from taobao_pipeline.warehouse import Warehouse
 
@@ -57,10 +57,20 @@ class Table:
     columns: list[Column]
 
 
+def _declared(table: str, column: str | None = None) -> str:
+    """The declared description of a table or one of its columns ("" if undeclared)."""
+    declared = TABLES.get(table)
+    if declared is None:
+        return ""
+    if column is None:
+        return declared.comment
+    return declared.column(column).description if column in declared.names else ""
+
+
 def published_tables(conn: duckdb.DuckDBPyConnection) -> list[Table]:
     """Every table of the warehouse, with its columns and their descriptions."""
     tables = conn.execute(
-        "SELECT table_name, coalesce(comment, '') FROM duckdb_tables() "
+        "SELECT table_name, comment FROM duckdb_tables() "
         "WHERE schema_name = 'main' AND NOT temporary ORDER BY table_name"
     ).fetchall()
     columns: dict[str, list[Column]] = {}
@@ -69,9 +79,9 @@ def published_tables(conn: duckdb.DuckDBPyConnection) -> list[Table]:
         "WHERE schema_name = 'main' AND NOT internal ORDER BY table_name, column_index"
     ).fetchall():
         columns.setdefault(table, []).append(
-            Column(name, sql_type, comment or COLUMN_DOCS.get(name, ""))
+            Column(name, sql_type, comment or _declared(table, name))
         )
-    return [Table(name, comment, columns[name]) for name, comment in tables]
+    return [Table(name, comment or _declared(name), columns[name]) for name, comment in tables]
 
 
 def _schema(table: Table, schema: pa.Schema) -> pa.Schema:

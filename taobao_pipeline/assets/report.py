@@ -4,21 +4,32 @@ from pathlib import Path
 
 import dagster as dg
 
-from taobao_pipeline.assets import publish
-from taobao_pipeline.assets.common import markdown_table
+from taobao_pipeline.assets.metadata import markdown_table
 from taobao_pipeline.report import build_report, report_path
-from taobao_pipeline.resources import WarehouseResource
+from taobao_pipeline.resources import PathsResource
+
+# the published tables the report draws (each an asset named after its table)
+DRAWN = (
+    "national_summary",
+    "province_summary",
+    "taobao_villages",
+    "reconciliation",
+    "load_audit",
+    "rejected_rows",
+    "official_reconciliation",
+    "provinces",
+)
 
 
-@dg.asset(group_name="publish", deps=[publish.warehouse], kinds={"html"})
-def report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+@dg.asset(group_name="report", deps=DRAWN, kinds={"html"})
+def report(context: dg.AssetExecutionContext, paths: PathsResource) -> dg.MaterializeResult:
     """The HTML report of every edition in the warehouse (``report.html`` beside the
     warehouse file): the count against the published record, revenue and shops, the shift
     inland, a tile-grid map of the provinces with an edition selector, the top counties,
     data quality and the official lists. Scripts and styles are inlined: it opens from disk
     with no network. Not partitioned: each run redraws it from the whole warehouse."""
-    path = report_path(warehouse.warehouse_path)
-    built = build_report(warehouse.warehouse_path, path)
+    path = report_path(paths.warehouse_path)
+    built = build_report(paths.warehouse_path, path)
     context.log.info(f"report: {path} ({built.bytes:,} bytes, {built.seconds:.1f} s)")
     headline = built.headline
     return dg.MaterializeResult(

@@ -127,8 +127,8 @@ SECTIONS = [
         "chart-record",
         "The count against the published record",
         "Taobao villages and towns the pipeline designates in each edition (bars) and the figure "
-        "AliResearch published (red diamonds). Pale bars and grey diamonds mark editions without "
-        "a published figure, where the reference is an interpolated stand-in.",
+        "AliResearch published (red diamonds). Pale bars mark editions without a published "
+        "figure.",
     ),
     (
         "chart-money",

@@ -10,13 +10,13 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from taobao_pipeline import regions as regions_of_china
+from taobao_pipeline import provinces as provinces_of_china
 
 # Chinese names need a CJK font: Noto (Debian's fonts-noto-cjk), else the reader's system's
 FONT = "Noto Sans CJK SC, Noto Sans SC, PingFang SC, Microsoft YaHei, sans-serif"
 WAREHOUSE = "Source: taobao-pipeline warehouse"
 PUBLISHED = "published record: AliResearch via Xinhua, People's Daily, Yicai and provincial dailies"
-REGIONS = list(regions_of_china.REGIONS)  # East, Central, West, Northeast
+REGIONS = list(provinces_of_china.REGIONS)  # East, Central, West, Northeast
 REGION_COLORS = ["#4c78a8", "#f58518", "#54a24b", "#b279a2"]
 
 # the national measures of ``record.sql``: panel title and axis title with the unit
@@ -30,7 +30,6 @@ SERIES = {
     "Computed (edition with a published figure)": "#4c78a8",
     "Computed (no published figure)": "#c6dbef",
     "Published figure": "#d62728",
-    "Interpolated stand-in (not published)": "#7f7f7f",
 }
 
 
@@ -48,11 +47,7 @@ def _record_panel(rows: pl.DataFrame, measure: str) -> alt.LayerChart:
         series=pl.when(pl.col("no_published_figure"))
         .then(pl.lit("Computed (no published figure)"))
         .otherwise(pl.lit("Computed (edition with a published figure)")),
-        reference=pl.when(pl.col("published").is_null())
-        .then(None)
-        .when(pl.col("no_published_figure"))
-        .then(pl.lit("Interpolated stand-in (not published)"))
-        .otherwise(pl.lit("Published figure")),
+        reference=pl.lit("Published figure"),
     )
     scale = alt.Scale(domain=list(SERIES), range=list(SERIES.values()))
     legend = alt.Legend(orient="bottom", columns=2, labelLimit=320)
@@ -79,7 +74,7 @@ def _record_panel(rows: pl.DataFrame, measure: str) -> alt.LayerChart:
 
 def record(rows: pl.DataFrame, measures: list[str], title: str) -> alt.HConcatChart:
     """Computed national measures per edition (bars) against the published record (points);
-    editions without a published figure have pale bars and grey stand-in points."""
+    editions without a published figure have pale bars and no point."""
     chart = alt.hconcat(*(_record_panel(rows, m) for m in measures)).properties(
         title=_title(title, f"{WAREHOUSE} (national_summary, reconciliation); {PUBLISHED}.")
     )

@@ -7,11 +7,7 @@ boundary files: the squares are the map.
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
-
-from taobao_pipeline.generator.published import PROVINCES
 
 TILES: dict[str, tuple[int, int]] = {
     "23": (7, 0),  # Heilongjiang
@@ -47,20 +43,7 @@ TILES: dict[str, tuple[int, int]] = {
     "46": (3, 7),  # Hainan
 }
 
-# 内蒙古自治区 -> 内蒙古, 广西壮族自治区 -> 广西, 浙江省 -> 浙江: the label on a tile
-_SUFFIX = re.compile(r"(壮族|回族|维吾尔)?自治区$|[省市]$")
-
-
-def short_name(name: str) -> str:
-    """A province's name without its administrative suffix."""
-    return _SUFFIX.sub("", name)
-
 
 def tiles() -> pl.DataFrame:
-    """code, name, short, col, row of every province."""
-    return pl.DataFrame(
-        [
-            {"code": c, "name": PROVINCES[c], "short": short_name(PROVINCES[c]), "col": x, "row": y}
-            for c, (x, y) in sorted(TILES.items())
-        ]
-    )
+    """code, col, row of every province's square (names: the warehouse's ``provinces``)."""
+    return pl.DataFrame([{"code": c, "col": x, "row": y} for c, (x, y) in sorted(TILES.items())])

@@ -1,5 +1,5 @@
--- Each edition's national measures beside the published record (``reconciliation``):
--- published is empty where no figure exists; interpolated marks the generator's stand-ins.
+-- Each edition's national measures beside the published record (``reconciliation``, which
+-- holds only figures a source published): published is empty where none was.
 -- Money in RMB billion and shops in thousands, for the axes only (the tables stay exact).
 WITH computed AS (
     UNPIVOT (
@@ -16,7 +16,7 @@ SELECT c.edition, c.measure, c.computed,
        r.published::DOUBLE / CASE c.measure WHEN 'revenue_rmb' THEN 1e9
                                             WHEN 'active_shops' THEN 1e3 ELSE 1 END
            AS published,
-       coalesce(r.interpolated, true) AS no_published_figure,
+       r.published IS NULL AS no_published_figure,
        r.source
 FROM computed c
 LEFT JOIN reconciliation r USING (edition, measure)

@@ -13,7 +13,8 @@ import pytest
 
 from taobao_pipeline.report import build_report, report_path
 from taobao_pipeline.report.charts import SERIES
-from taobao_pipeline_tests.conftest import GeneratedRun, read_table
+from taobao_pipeline_tests.generated_run import GeneratedRun
+from taobao_pipeline_tests.warehouse_queries import read_table
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
