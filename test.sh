@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 EXTRAS=dev source ./scripts/setup.sh
+bash scripts/install-browser.sh  # chromium and CJK fonts for the report's browser test
 .venv/bin/ruff check .
 # the tests never touch the user's instance: validating opens one, so a throwaway one
 # (pytest gives every test a temporary DAGSTER_HOME itself, see conftest.py)

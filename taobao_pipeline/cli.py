@@ -16,6 +16,8 @@ from taobao_pipeline.extracts import editions_in
 from taobao_pipeline.resources import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE
 from taobao_pipeline.warehouse import Warehouse
 
+DEFAULT_RELEASE = "data/release"
+
 
 def parse_editions(text: str) -> list[int]:
     """``2019,2020`` or ``2014-2020`` (or a mix: ``2009,2013-2016``) as sorted years."""
@@ -62,6 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     print(f"National summary ({args.warehouse}):")
     _print_frame(Warehouse(args.warehouse).staged_summary(editions))
+    print_report_path(Path(args.warehouse))
     return 0
 
 
@@ -92,6 +95,15 @@ def _write_result(frame: pl.DataFrame, form: str, output: str | None) -> None:
         _print_frame(frame)
 
 
+def print_report_path(warehouse: Path) -> None:
+    """The line of ``run`` naming the report the run's ``report`` asset wrote."""
+    from taobao_pipeline.report import report_path
+
+    path = report_path(warehouse)
+    if path.exists():
+        print(f"Report: {path}")
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     if args.output and Path(args.output).suffix.lower() not in OUTPUT_SUFFIXES:
         print(f"error: --output {args.output}: give a .csv or .parquet file", file=sys.stderr)
@@ -115,6 +127,40 @@ def cmd_query(args: argparse.Namespace) -> int:
         except OSError as e:
             print(f"error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
             return 1
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from taobao_pipeline.report import build_report, report_path
+
+    out = Path(args.out) if args.out else report_path(args.warehouse)
+    try:
+        built = build_report(args.warehouse, out)
+    except (duckdb.Error, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"Report: {built.path} ({len(built.charts)} charts, editions {built.editions[0]}-"
+        f"{built.editions[-1]}, {built.bytes / 1e6:.1f} MB, {built.seconds:.1f} s)"
+    )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from taobao_pipeline.release import ReleaseError, export_release
+
+    try:
+        manifest = export_release(args.warehouse, args.out)
+    except (duckdb.Error, FileNotFoundError, ReleaseError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    tables = manifest["tables"]
+    print(
+        f"Release: {args.out} ({len(tables)} tables as Parquet and CSV, "
+        f"{len(manifest['files'])} files, editions {manifest['editions'][0]}-"
+        f"{manifest['editions'][-1]}; manifest.json lists their SHA-256)"
+    )
+    _print_frame(pl.DataFrame([{"table": t, "rows": m["rows"]} for t, m in tables.items()]))
     return 0
 
 
@@ -216,6 +262,20 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--scale", type=float, default=1.0, help="1.0 reproduces the record")
     gen.add_argument("--seed", type=int, default=0)
     gen.set_defaults(func=cmd_generate)
+
+    rep = sub.add_parser(
+        "report", parents=[common], help="write the HTML report of the warehouse (no network)"
+    )
+    rep.add_argument("--warehouse", default=warehouse_default)
+    rep.add_argument("--out", help="the HTML file (default: report.html beside the warehouse)")
+    rep.set_defaults(func=cmd_report)
+
+    exp = sub.add_parser(
+        "export", parents=[common], help="write the tables as Parquet and CSV, with a manifest"
+    )
+    exp.add_argument("--warehouse", default=warehouse_default)
+    exp.add_argument("--out", default=DEFAULT_RELEASE, help=f"folder (default {DEFAULT_RELEASE})")
+    exp.set_defaults(func=cmd_export)
 
     imp = sub.add_parser(
         "import-list", parents=[common], help="import a published Taobao village list"
