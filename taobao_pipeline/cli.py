@@ -45,6 +45,8 @@ def _print_frame(frame: pl.DataFrame) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from taobao_pipeline.fingerprints import plan
+    from taobao_pipeline.resources import RulesResource
     from taobao_pipeline.runner import RunFailed, run_editions
 
     raw_dir = Path(args.raw_dir)
@@ -52,8 +54,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not editions:
         print(f"error: no edition folders (e.g. {raw_dir}/2020/) under {raw_dir}", file=sys.stderr)
         return 2
+    # editions unchanged since published (files, rules, code) are not computed again
+    todo = plan(raw_dir, Path(args.warehouse), editions, RulesResource().rules(), args.force)
+    for line in todo.describe():
+        print(line)
     try:
-        run_editions(raw_dir, Path(args.warehouse), editions)
+        if todo.run:
+            run_editions(raw_dir, Path(args.warehouse), sorted(todo.run))
     except RunFailed as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -145,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--editions",
         type=parse_editions,
         help="e.g. 2019,2020 or 2014-2020 (default: every edition folder in the raw dir)",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="recompute every edition, even those unchanged since they were published",
     )
     run.set_defaults(func=cmd_run)
 

@@ -78,6 +78,16 @@ WAREHOUSE_TABLES: dict[str, str] = {
     """,
 }
 
+# What each published edition was computed from (``fingerprints``): written by the publish
+# itself, in the transaction that replaces the edition's tables; not staged.
+PROVENANCE_TABLES: dict[str, str] = {
+    "edition_provenance": """
+        edition INTEGER NOT NULL, file VARCHAR NOT NULL, sha256 VARCHAR, bytes BIGINT,
+        rules VARCHAR NOT NULL, code_version VARCHAR NOT NULL, run_id VARCHAR NOT NULL,
+        published_at TIMESTAMP NOT NULL
+    """,
+}
+
 # Computed per edition in staging, in dependency order.
 COMPUTED_TABLES = (
     "village_metrics",
@@ -160,12 +170,18 @@ COLUMN_DOCS: dict[str, str] = {
     "orders": "Orders in the month",
     "sales_rows": "Accepted revenue rows (shop-months) of the shop",
     "recent_orders": "Orders in the last months of the window in which the shop was open",
+    "sha256": "SHA-256 of the input file's content (empty: not recorded, so rerun next time)",
+    "bytes": "Size of the input file in bytes",
+    "rules": "JSON of the thresholds and cut-off month in force for the edition",
+    "code_version": "Pipeline version and a digest of its source and SQL files",
+    "run_id": "Dagster run that published the edition",
+    "published_at": "When the edition was published (UTC)",
 }
 
 
 def columns_of(table: str) -> list[tuple[str, str]]:
     """(name, SQL type) of each column of a staged or warehouse table, from its definition."""
-    definition = (INPUT_TABLES | WAREHOUSE_TABLES)[table]
+    definition = (INPUT_TABLES | WAREHOUSE_TABLES | PROVENANCE_TABLES)[table]
     parts = re.split(r",(?![^(]*\))", definition)  # not the comma of (18,2)
     columns = [p.strip().split(None, 1) for p in parts if p.strip()]
     return [(name, rest.removesuffix("NOT NULL").strip()) for name, rest in columns]

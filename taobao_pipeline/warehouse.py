@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from taobao_pipeline.official_lists import (
     OfficialList,
@@ -25,7 +26,7 @@ from taobao_pipeline.official_lists import (
 )
 from taobao_pipeline.reconciliation import write_reconciliation
 from taobao_pipeline.staging import Staging
-from taobao_pipeline.tables import WAREHOUSE_TABLES, ensure_tables
+from taobao_pipeline.tables import PROVENANCE_TABLES, WAREHOUSE_TABLES, ensure_tables
 
 # Every DuckDB 1.x client (the CLI, BI tools' drivers) must open the warehouse: the
 # storage of DuckDB 1.0 (format number 64). A 1.4 file (67) is refused by 1.0 to 1.3.
@@ -123,7 +124,7 @@ class Warehouse:
                         conn.execute(f"ATTACH '{self.path}' AS earlier (READ_ONLY)")
                         conn.execute("COPY FROM DATABASE earlier TO wh")
                         conn.execute("DETACH earlier")
-                    ensure_tables(conn, WAREHOUSE_TABLES, "wh")
+                    ensure_tables(conn, WAREHOUSE_TABLES | PROVENANCE_TABLES, "wh")
                     yield conn
                     conn.execute("CHECKPOINT wh")
                     conn.execute("DETACH wh")
@@ -133,13 +134,17 @@ class Warehouse:
             finally:
                 tmp.unlink(missing_ok=True)
 
-    def publish(self, editions: Iterable[int]) -> dict[str, int]:
-        """Replace ``editions`` in the warehouse with their staged tables, atomically.
+    def publish(
+        self, editions: Iterable[int], provenance: pl.DataFrame | None = None
+    ) -> dict[str, int]:
+        """Replace ``editions`` in the warehouse with their staged tables, atomically, and
+        their ``edition_provenance`` with ``provenance`` (none given: no record, so the
+        next run recomputes them).
 
         Returns the warehouse's row count per table after publishing.
         """
         with self.update() as conn:
-            return self._replace(conn, sorted(set(editions)))
+            return self._replace(conn, sorted(set(editions)), provenance)
 
     def import_official_lists(self, lists: dict[int, OfficialList]) -> dict[str, int]:
         """Replace the official lists of some editions and reconcile them, atomically."""
@@ -155,7 +160,12 @@ class Warehouse:
                 for t in ("official_villages", "official_towns", "official_reconciliation")
             }
 
-    def _replace(self, conn: duckdb.DuckDBPyConnection, editions: list[int]) -> dict[str, int]:
+    def _replace(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        editions: list[int],
+        provenance: pl.DataFrame | None,
+    ) -> dict[str, int]:
         staged: dict[str, list[str]] = {table: [] for table in WAREHOUSE_TABLES}
         for edition in editions:
             with self.staging(edition) as stg:
@@ -169,6 +179,14 @@ class Warehouse:
             )
             # all editions in one statement: DuckDB writes large batches faster
             conn.execute(f"INSERT INTO wh.{table} BY NAME SELECT * FROM read_parquet({files})")
+        # what the editions were computed from, in the same transaction as their rows
+        conn.execute(
+            "DELETE FROM wh.edition_provenance WHERE list_contains($e, edition)", {"e": editions}
+        )
+        if provenance is not None:
+            conn.register("provenance", provenance.filter(pl.col("edition").is_in(editions)))
+            conn.execute("INSERT INTO wh.edition_provenance BY NAME SELECT * FROM provenance")
+            conn.unregister("provenance")
         # the first designation may move when any edition is (re)loaded
         conn.execute(
             """

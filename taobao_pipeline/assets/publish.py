@@ -1,5 +1,7 @@
 """Publish: the staged editions replace theirs in the warehouse analysts query."""
 
+import datetime as dt
+
 import dagster as dg
 
 from taobao_pipeline.assets.common import SINGLE_RUN, edition_metadata
@@ -11,8 +13,10 @@ from taobao_pipeline.assets.compute import (
     village_metrics,
 )
 from taobao_pipeline.assets.validate import load_audit, rejected_rows
+from taobao_pipeline.fingerprints import code_version, note_name, provenance_frame, provenance_rows
 from taobao_pipeline.partitions import edition_keys, editions
-from taobao_pipeline.resources import WarehouseResource
+from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.schemas import SOURCES
 
 NATIONAL = "SELECT * EXCLUDE (edition) FROM national_summary WHERE edition = $e"
 
@@ -33,14 +37,22 @@ NATIONAL = "SELECT * EXCLUDE (edition) FROM national_summary WHERE edition = $e"
     ],
 )
 def warehouse(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, rules: RulesResource
 ) -> dg.MaterializeResult:
     """The DuckDB file users query. The run's editions replace theirs in every table in
     one transaction on a copy, which then replaces the file atomically: readers keep
-    their snapshot, and a failure leaves the file as it was."""
+    their snapshot, and a failure leaves the file as it was. ``edition_provenance``
+    records, in the same transaction, the input files (SHA-256), rules and code each
+    edition was computed from: ``taobao-pipeline run`` skips an edition that matches."""
     wh = warehouse.warehouse
     keys = edition_keys(context)
-    counts = wh.publish(keys)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rows = []
+    for edition in keys:
+        with wh.staging(edition) as stg:
+            notes = {source: stg.note(note_name(source)) for source in SOURCES}
+        rows += provenance_rows(edition, notes, rules.rules(), context.run_id, now)
+    counts = wh.publish(keys, provenance_frame(rows))
     per_edition: dict[int, dict[str, object]] = {}
     with wh.read_only() as conn:
         for edition in keys:
@@ -54,4 +66,5 @@ def warehouse(
     metadata = edition_metadata(per_edition)
     metadata["path"] = dg.MetadataValue.path(str(wh.path))
     metadata["rows_by_table"] = dg.MetadataValue.json(counts)
+    metadata["code_version"] = code_version()
     return dg.MaterializeResult(metadata=metadata)
