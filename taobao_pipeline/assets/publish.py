@@ -51,7 +51,7 @@ def warehouse(
     for edition in keys:
         with wh.staging(edition) as stg:
             notes = {source: stg.note(note_name(source)) for source in SOURCES}
-        rows += provenance_rows(edition, notes, rules.rules(), context.run_id, now)
+        rows += provenance_rows(edition, notes, rules.rules(), context.run.run_id, now)
     counts = wh.publish(keys, provenance_frame(rows))
     per_edition: dict[int, dict[str, object]] = {}
     with wh.read_only() as conn:
