@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from taobao_pipeline.extracts import editions_in
+from taobao_pipeline.fingerprints import plan
 from taobao_pipeline.resources import RulesResource, WarehouseResource
 from taobao_pipeline.rules import Rules
 
@@ -35,12 +36,14 @@ def annual_schedule(job: dg.JobDefinition) -> dg.ScheduleDefinition:
         description="Each year after the cut-off, designate the edition whose window closed.",
     )
     def _schedule(
-        context: dg.ScheduleEvaluationContext, rules: RulesResource
+        context: dg.ScheduleEvaluationContext, rules: RulesResource, warehouse: WarehouseResource
     ) -> dg.RunRequest | dg.SkipReason:
         on = context.scheduled_execution_time.date()
         edition = edition_closed(on, rules.rules())
         if edition is None:
             return dg.SkipReason(f"no edition's cut-off month ended before {on}")
+        if plan(warehouse.raw, warehouse.warehouse.path, [edition], rules.rules()).skipped:
+            return dg.SkipReason(f"edition {edition} is unchanged since it was published")
         return dg.RunRequest(run_key=f"annual-{edition}", partition_key=str(edition))
 
     return _schedule
@@ -57,7 +60,8 @@ def folder_fingerprint(folder: Path) -> str:
 
 
 def raw_folder_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
-    """A run per new or changed edition folder, once per change (cursor + run key)."""
+    """A run per new or changed edition folder, once per change (cursor + run key), unless
+    its files, rules and code are those it was published from (a file touched, not changed)."""
 
     @dg.sensor(
         job=job,
@@ -68,15 +72,18 @@ def raw_folder_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
         "replaced or touched. Turn it on in the UI (Automation > new_extracts).",
     )
     def _sensor(
-        context: dg.SensorEvaluationContext, warehouse: WarehouseResource
+        context: dg.SensorEvaluationContext, warehouse: WarehouseResource, rules: RulesResource
     ) -> dg.SensorResult:
         seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-        now, requests = {}, []
-        for edition in editions_in(warehouse.raw):
-            key = str(edition)
-            now[key] = folder_fingerprint(warehouse.raw / key)
-            if seen.get(key) != now[key]:
-                requests.append(dg.RunRequest(run_key=f"{key}-{now[key]}", partition_key=key))
+        now = {
+            str(e): folder_fingerprint(warehouse.raw / str(e)) for e in editions_in(warehouse.raw)
+        }
+        changed = [int(key) for key in now if seen.get(key) != now[key]]
+        todo = plan(warehouse.raw, warehouse.warehouse.path, changed, rules.rules())
+        requests = [
+            dg.RunRequest(run_key=f"{e}-{now[str(e)]}", partition_key=str(e))
+            for e in sorted(todo.run)
+        ]
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(now, sort_keys=True))
 
     return _sensor

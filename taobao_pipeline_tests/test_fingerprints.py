@@ -6,6 +6,7 @@ changed for one edition, and another code version each make their editions run a
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -18,8 +19,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from taobao_pipeline.definitions import defs
 from taobao_pipeline.fingerprints import PACKAGE_DIR, code_version, plan
-from taobao_pipeline.resources import RulesResource
+from taobao_pipeline.resources import RulesResource, WarehouseResource
 from taobao_pipeline.runner import run_editions
 from taobao_pipeline_tests.conftest import read_table
 
@@ -181,3 +183,38 @@ def test_second_run_skips_everything_and_publishes_nothing(raw: Path, tmp_path: 
     assert forced.returncode == 0 and "Skipped" not in forced.stdout
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert len(instance.get_runs()) == 3  # 2019, then 2019-2020 as one backfill
+
+
+def test_sensor_and_schedule_leave_published_editions_alone(raw: Path, published: Path) -> None:
+    resources = {
+        "warehouse": WarehouseResource(raw_dir=str(raw), warehouse_path=str(published)),
+        "rules": RulesResource(),
+    }
+    sensor = defs.resolve_sensor_def("new_extracts")
+    with dg.build_sensor_context(resources=resources) as context:
+        first = sensor(context)
+    assert first.run_requests == []  # both folders are new to the sensor, but published
+    # touched, not changed: still nothing to do; changed: its edition runs
+    villages = raw / "2020" / "villages.csv"
+    stat = villages.stat()
+    os.utime(villages, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    with dg.build_sensor_context(cursor=first.cursor, resources=resources) as context:
+        touched = sensor(context)
+    assert touched.run_requests == [] and touched.cursor != first.cursor
+    rewrite_same_size_and_time(villages, b",10000\n", b",10001\n")
+    with dg.build_sensor_context(cursor=first.cursor, resources=resources) as context:
+        assert [r.partition_key for r in sensor(context).run_requests] == ["2020"]
+    # the annual schedule (2020's window closed in June) now runs 2020, but not 2019
+    schedule = defs.resolve_schedule_def("annual_designation")
+
+    def tick(year: int) -> dg.RunRequest | dg.SkipReason:
+        when = dt.datetime(year, 7, 15, 6, tzinfo=dt.UTC)
+        with dg.build_schedule_context(
+            scheduled_execution_time=when, resources=resources
+        ) as context:
+            return schedule(context)
+
+    assert tick(2020).partition_key == "2020"
+    skip = tick(2019)
+    assert isinstance(skip, dg.SkipReason)
+    assert "2019 is unchanged since it was published" in (skip.skip_message or "")
