@@ -237,7 +237,7 @@ def published_provenance(warehouse: Path, editions: list[int]) -> pl.DataFrame:
 def why_run(published: pl.DataFrame, paths: list[Path], rules: Rules, edition: int) -> str | None:
     """Why ``edition`` must run given its published record, or None when it matches."""
     if published.is_empty():
-        return "not published yet"
+        return "new (no edition_provenance record)"
     if published["sha256"].is_null().any():
         return "its record is incomplete"
     if published["code_version"].n_unique() > 1 or published["code_version"][0] != code_version():

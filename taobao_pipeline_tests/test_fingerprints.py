@@ -95,7 +95,7 @@ def test_unchanged_editions_are_skipped(raw: Path, published: Path) -> None:
         2020: "--force",
     }
     assert plan(raw, published.with_name("none.duckdb"), [2019], RulesResource().rules()).run == {
-        2019: "not published yet"
+        2019: "new (no edition_provenance record)"
     }
 
 
