@@ -530,7 +530,17 @@ def report(
         ".venv/bin/python -m benchmarks.run [--scale 1.0] [--editions 2009-2022] [--repeat 3] "
         "[--raw DIR] [--skip-pandas]",
         ".venv/bin/python -m benchmarks.run --scales 0.1,0.3,1.0 --pipeline-only --repeat 1",
+        ".venv/bin/python -m benchmarks.annual [--scales 0.1,0.3,1.0] [--repeat 3]   "
+        "# issue 16, below",
+        ".venv/bin/python -m benchmarks.annual --quick                              "
+        "# smoke: scale 0.01",
+        ".venv/bin/python -m benchmarks.publish WAREHOUSE [--editions 2022,2009]     "
+        "# one edition's publish",
         "```",
+        "",
+        "`benchmarks.annual` measures the annual run (2022) and the whole history against their "
+        "floors, and the no-change rerun against the first run; it writes its own section at "
+        "the end of this page, which `benchmarks.run` keeps when it rewrites the rest.",
         "",
         "Without `--raw`, the data is generated once per scale and seed with "
         "`taobao_pipeline.generator.generate` into `--cache` (default `/tmp/taobao-bench`; "
