@@ -6,6 +6,7 @@ Each statement reads like the rule it implements; thresholds arrive as parameter
 
 from __future__ import annotations
 
+from taobao_pipeline.fingerprints import computed_under
 from taobao_pipeline.regions import region_sql
 from taobao_pipeline.rules import Rules, window
 from taobao_pipeline.staging import Staging
@@ -222,4 +223,7 @@ def compute(stg: Staging, table: str, edition: int, rules: Rules) -> int:
     sql = STATEMENTS[table]
     if "shop_sales" in sql:
         _require_sales_window(stg, edition, rules)
-    return stg.write(table, sql, used(sql, parameters(edition, rules)))
+    stg.remove_note(table)  # noted once written: the rules and code it was computed under
+    rows = stg.write(table, sql, used(sql, parameters(edition, rules)))
+    stg.write_note(table, computed_under(rules, edition))
+    return rows

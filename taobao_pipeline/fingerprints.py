@@ -2,7 +2,8 @@
 
 An edition's **fingerprint** is its input files (name, size, SHA-256 of the content), the
 rules in force for it (``Rules.for_edition``, as JSON) and the code version (the package
-version and a digest of the pipeline's source and SQL files, so any edit counts). The
+version and a digest of the pipeline's source and SQL files and of the computing libraries'
+versions, so any edit or upgrade counts). The
 publish records it in ``edition_provenance`` (one row per edition x input file), in the
 transaction that replaces the edition's tables. Before running, ``plan`` compares each
 requested edition's fingerprint with that record: an edition that matches in every part
@@ -34,6 +35,7 @@ from taobao_pipeline.schemas import SOURCES
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CODE_SUFFIXES = (".py", ".sql")
+LIBRARIES = ("duckdb", "polars", "pandera", "pyarrow")  # what reads, judges and computes
 CHUNK = 1 << 20  # hashlib releases the GIL on large updates: threads hash in parallel
 
 # A file's digest, by its identity and the stat taken before hashing it. ctime moves on any
@@ -86,18 +88,24 @@ def rules_json(rules: Rules, edition: int) -> str:
 
 
 def code_version(root: Path = PACKAGE_DIR) -> str:
-    """``<package version>+<digest>`` of every source and SQL file under ``root``: an edit
-    to any of them is a new code version."""
+    """``<package version>+<digest>`` of every source and SQL file under ``root`` and of the
+    versions of the libraries that compute (a new DuckDB could round or read differently):
+    an edit to any file, or an upgrade, is a new code version."""
+    return f"{_version('taobao-pipeline')}+{_source_digest(root)}"
+
+
+def _version(package: str) -> str:
     try:
-        package = version("taobao-pipeline")
+        return version(package)
     except PackageNotFoundError:
-        package = "0"
-    return f"{package}+{_source_digest(root)}"
+        return "0"
 
 
 @functools.cache
 def _source_digest(root: Path) -> str:
     sha = hashlib.sha256()
+    for package in LIBRARIES:
+        sha.update(f"{package}=={_version(package)}\0".encode())
     files = sorted(
         p for p in root.rglob("*") if p.suffix in CODE_SUFFIXES and "__pycache__" not in p.parts
     )
@@ -110,14 +118,18 @@ def _source_digest(root: Path) -> str:
 # --- the record: staged by each ingest, published as edition_provenance -----------------
 
 
+def computed_under(rules: Rules, edition: int) -> dict[str, object]:
+    """The rules and code version a staged table is computed under (its staging note)."""
+    return {"rules": rules_json(rules, edition), "code_version": code_version()}
+
+
 def input_note(paths: Iterable[Path], rules: Rules, edition: int) -> dict[str, object]:
     """What an ingest staged a source from: each file's name, SHA-256 and size, with the
     rules and code version it ran under (``Staging.write_note``)."""
     found = digests(paths)
     return {
         "files": [{"file": p.name, "sha256": s, "bytes": n} for p, (s, n) in found.items()],
-        "rules": rules_json(rules, edition),
-        "code_version": code_version(),
+        **computed_under(rules, edition),
     }
 
 
@@ -128,31 +140,35 @@ def note_name(source: str) -> str:
 
 def provenance_rows(
     edition: int,
-    notes: dict[str, dict[str, object] | None],
+    inputs: dict[str, dict[str, object] | None],
+    computed: dict[str, dict[str, object] | None],
     rules: Rules,
     run_id: str,
     published_at: dt.datetime,
 ) -> list[dict[str, object]]:
-    """``edition_provenance`` rows of an edition about to be published, from its sources'
-    staging notes. A source staged without a note, or under other rules or code than the
-    publishing run's, gets no digest: the edition then never matches, and the next run
-    recomputes it (a wrong skip is worse than a rerun)."""
-    rules_now, code_now = rules_json(rules, edition), code_version()
+    """``edition_provenance`` rows of an edition about to be published, from the staging
+    notes of its sources (``inputs``) and of its computed tables (``computed``). When a
+    note is missing, or says other rules or code than the publishing run's (steps run
+    apart, under another configuration), the files get no digest: the edition then never
+    matches, and the next run recomputes it (a wrong skip is worse than a rerun)."""
+    now = computed_under(rules, edition)
+    same = all(
+        note is not None and all(note.get(k) == v for k, v in now.items())
+        for note in [*inputs.values(), *computed.values()]
+    )
     rows = []
     for source in SOURCES:
-        note = notes.get(source)
+        note = inputs.get(source)
         if not note:
             rows.append({"file": f"({source}: not recorded)", "sha256": None, "bytes": None})
             continue
-        same = note["rules"] == rules_now and note["code_version"] == code_now
         for f in note["files"]:  # type: ignore[union-attr]
             rows.append({**f, "sha256": f["sha256"] if same else None})
     return [
         {
             "edition": edition,
             **row,
-            "rules": rules_now,
-            "code_version": code_now,
+            **now,
             "run_id": run_id,
             "published_at": published_at,
         }

@@ -20,9 +20,21 @@ import duckdb
 import pytest
 
 from taobao_pipeline.definitions import defs
-from taobao_pipeline.fingerprints import PACKAGE_DIR, code_version, plan
+from taobao_pipeline.designations import compute
+from taobao_pipeline.fingerprints import (
+    PACKAGE_DIR,
+    code_version,
+    note_name,
+    plan,
+    provenance_frame,
+    provenance_rows,
+)
 from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.rules import Rules
 from taobao_pipeline.runner import run_editions
+from taobao_pipeline.schemas import SOURCES
+from taobao_pipeline.tables import COMPUTED_TABLES
+from taobao_pipeline.warehouse import Warehouse
 from taobao_pipeline_tests.conftest import read_table
 
 PROVENANCE = (
@@ -218,3 +230,32 @@ def test_sensor_and_schedule_leave_published_editions_alone(raw: Path, published
     skip = tick(2019)
     assert isinstance(skip, dg.SkipReason)
     assert "2019 is unchanged since it was published" in (skip.skip_message or "")
+
+
+def test_steps_run_under_other_rules_leave_the_edition_unrecorded(
+    raw: Path, published: Path
+) -> None:
+    # 2020's designations recomputed under another threshold, then published under the
+    # defaults (steps materialized apart in the UI): the record gets no digests
+    wh = Warehouse(published)
+    other = RulesResource(min_active_shops=50).rules()
+    with wh.staging(2020) as stg:
+        compute(stg, "village_metrics", 2020, other)
+        inputs = {s: stg.note(note_name(s)) for s in SOURCES}
+        computed = {t: stg.note(t) for t in COMPUTED_TABLES}
+    now = dt.datetime(2026, 7, 15)
+    rows = provenance_rows(2020, inputs, computed, Rules(), "run", now)
+    assert len(rows) == 3 and all(r["sha256"] is None for r in rows)
+    # under the same rules and code, every file has its digest
+    with wh.staging(2020) as stg:
+        compute(stg, "village_metrics", 2020, Rules())
+        computed = {t: stg.note(t) for t in COMPUTED_TABLES}
+    rows = provenance_rows(2020, inputs, computed, Rules(), "run", now)
+    assert all(len(r["sha256"]) == 64 for r in rows)
+    # a source staged before its files were noted
+    rows = provenance_rows(2020, {**inputs, "shops": None}, computed, Rules(), "run", now)
+    assert any(r["file"] == "(shops: not recorded)" for r in rows)
+    assert all(r["sha256"] is None for r in rows)
+    wh.publish([2020], provenance_frame(rows))
+    todo = plan(raw, published, [2019, 2020], Rules())
+    assert todo.skipped == [2019] and todo.run == {2020: "its record is incomplete"}

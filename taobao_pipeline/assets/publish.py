@@ -17,6 +17,7 @@ from taobao_pipeline.fingerprints import code_version, note_name, provenance_fra
 from taobao_pipeline.partitions import edition_keys, editions
 from taobao_pipeline.resources import RulesResource, WarehouseResource
 from taobao_pipeline.schemas import SOURCES
+from taobao_pipeline.tables import COMPUTED_TABLES
 
 NATIONAL = "SELECT * EXCLUDE (edition) FROM national_summary WHERE edition = $e"
 
@@ -50,8 +51,9 @@ def warehouse(
     rows = []
     for edition in keys:
         with wh.staging(edition) as stg:
-            notes = {source: stg.note(note_name(source)) for source in SOURCES}
-        rows += provenance_rows(edition, notes, rules.rules(), context.run.run_id, now)
+            inputs = {source: stg.note(note_name(source)) for source in SOURCES}
+            computed = {table: stg.note(table) for table in COMPUTED_TABLES}
+        rows += provenance_rows(edition, inputs, computed, rules.rules(), context.run.run_id, now)
     counts = wh.publish(keys, provenance_frame(rows))
     per_edition: dict[int, dict[str, object]] = {}
     with wh.read_only() as conn:
