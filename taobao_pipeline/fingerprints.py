@@ -3,12 +3,11 @@
 An edition's **fingerprint** is its input files (name, size, SHA-256 of the content), the
 rules in force for it (``Rules.for_edition``, as JSON) and the code version (the package
 version and a digest of the pipeline's source and SQL files and of the computing libraries'
-versions, so any edit or upgrade counts). The
-publish records it in ``edition_provenance`` (one row per edition x input file), in the
-transaction that replaces the edition's tables. Before running, ``plan`` compares each
-requested edition's fingerprint with that record: an edition that matches in every part
-is skipped. Contents are hashed, never judged by size or modification time, so a file
-rewritten with the same size and time still counts as changed.
+versions, so any edit or upgrade counts). The publish records it in ``edition_provenance``
+(one row per edition x input file), in the transaction that replaces the edition's tables.
+Before running, ``plan`` compares each requested edition's fingerprint with that record: an
+edition that matches in every part is skipped. Contents are hashed, never judged by size or
+modification time, so a file rewritten with the same size and time still counts as changed.
 """
 
 from __future__ import annotations

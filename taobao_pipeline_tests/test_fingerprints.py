@@ -125,6 +125,11 @@ def test_a_file_changed_with_the_same_size_and_time_reruns_its_edition(
     [(after,)] = read_table(published, total)
     assert after - before == 1
     assert plan(raw, published, [2019, 2020], RulesResource().rules()).skipped == [2019, 2020]
+    # a revenue part added, or one taken away
+    part = raw / "2019" / "revenue-late.csv"
+    part.write_text("shop_id,month,gmv_rmb,orders\n")
+    assert plan(raw, published, [2019, 2020], Rules()).run == {2019: "revenue-late.csv changed"}
+    part.unlink()
     sha = read_table(
         published,
         "SELECT sha256 FROM edition_provenance WHERE edition = 2020 AND file = 'revenue.csv'",
