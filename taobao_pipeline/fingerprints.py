@@ -31,6 +31,8 @@ import polars as pl
 from taobao_pipeline.extracts import ExtractError, source_files
 from taobao_pipeline.rules import Rules
 from taobao_pipeline.schemas import SOURCES
+from taobao_pipeline.staging import POLARS_TYPES
+from taobao_pipeline.tables import columns_of
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CODE_SUFFIXES = (".py", ".sql")
@@ -175,16 +177,7 @@ def provenance_rows(
     ]
 
 
-PROVENANCE_SCHEMA = {
-    "edition": pl.Int32,
-    "file": pl.String,
-    "sha256": pl.String,
-    "bytes": pl.Int64,
-    "rules": pl.String,
-    "code_version": pl.String,
-    "run_id": pl.String,
-    "published_at": pl.Datetime("us"),
-}
+PROVENANCE_SCHEMA = {name: POLARS_TYPES[t] for name, t in columns_of("edition_provenance")}
 
 
 def provenance_frame(rows: list[dict[str, object]]) -> pl.DataFrame:

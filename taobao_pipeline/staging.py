@@ -34,6 +34,7 @@ POLARS_TYPES = {
     "VARCHAR": pl.String,
     "DATE": pl.Date,
     "DECIMAL(18,2)": pl.Decimal(18, 2),
+    "TIMESTAMP": pl.Datetime("us"),
 }
 
 
