@@ -242,8 +242,8 @@ def published_provenance(warehouse: Path, editions: list[int]) -> pl.DataFrame:
         conn.close()
 
 
-def why_run(published: pl.DataFrame, paths: list[Path], rules: Rules, edition: int) -> str | None:
-    """Why ``edition`` must run given its published record, or None when it matches."""
+def _why_not_files(published: pl.DataFrame, rules: Rules, edition: int) -> str | None:
+    """Why ``edition`` must run whatever its files hold, or None."""
     if published.is_empty():
         return "new (no edition_provenance record)"
     if published["sha256"].is_null().any():
@@ -252,6 +252,10 @@ def why_run(published: pl.DataFrame, paths: list[Path], rules: Rules, edition: i
         return "code changed"
     if published["rules"].n_unique() > 1 or published["rules"][0] != rules_json(rules, edition):
         return "rules changed"
+    return None
+
+
+def _changed_files(published: pl.DataFrame, paths: list[Path]) -> str | None:
     then = {r["file"]: (r["sha256"], r["bytes"]) for r in published.iter_rows(named=True)}
     now = {p.name: file_digest(p) for p in paths}
     changed = sorted(n for n in now.keys() | then.keys() if now.get(n) != then.get(n))
@@ -270,13 +274,21 @@ def plan(
     records = published_provenance(warehouse, editions)
     files: dict[int, list[Path]] = {}
     for edition in editions:
+        record = records.filter(pl.col("edition") == edition)
         try:
-            files[edition] = input_files(raw_dir, edition)
+            paths = input_files(raw_dir, edition)
         except ExtractError:
             result.run[edition] = "input files missing"  # its run fails, naming the file
-    digests([p for paths in files.values() for p in paths])  # hashed in parallel, once
+            continue
+        reason = _why_not_files(record, rules, edition)
+        if reason is None:
+            files[edition] = paths
+        else:
+            result.run[edition] = reason
+    # only the files that decide: hashed in parallel, once (the run's ingest reuses them)
+    digests([p for paths in files.values() for p in paths])
     for edition, paths in files.items():
-        reason = why_run(records.filter(pl.col("edition") == edition), paths, rules, edition)
+        reason = _changed_files(records.filter(pl.col("edition") == edition), paths)
         if reason is None:
             result.skipped.append(edition)
         else:
