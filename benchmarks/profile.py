@@ -1,8 +1,8 @@
 """Where the pipeline's time goes: its library pieces timed directly, without Dagster.
 
-For each edition, the three sources are ingested (``taobao_pipeline.ingest.ingest``, split
+For each edition, the three sources are ingested (``taobao_pipeline.ingest.ingest_source``, split
 into reading the files, validating them and staging the result), the five tables computed
-(``taobao_pipeline.designations.compute``); then all editions are published
+(``taobao_pipeline.computations.compute``); then all editions are published
 (``Warehouse.publish``). The Dagster run does the same work plus its own bookkeeping,
 metadata and asset checks.
 
@@ -27,10 +27,11 @@ from benchmarks import parse_editions
 
 _start, _start_cpu = time.perf_counter(), time.process_time()
 import taobao_pipeline.ingest as ingest_module  # noqa: E402  (the import is timed)
-from taobao_pipeline.designations import compute  # noqa: E402
+from taobao_pipeline.computations import compute  # noqa: E402
 from taobao_pipeline.rules import Rules  # noqa: E402
+from taobao_pipeline.schemas import SOURCES  # noqa: E402
 from taobao_pipeline.tables import COMPUTED_TABLES  # noqa: E402
-from taobao_pipeline.warehouse import SOURCES, Warehouse  # noqa: E402
+from taobao_pipeline.warehouse import Warehouse  # noqa: E402
 
 IMPORT_SECONDS = (time.perf_counter() - _start, time.process_time() - _start_cpu)
 
@@ -81,7 +82,7 @@ def profile(raw: Path, work: Path, editions: list[int]) -> dict[str, list[float]
             for source in SOURCES:
                 current["source"] = source
                 with timings.time(f"ingest {source}: total"):
-                    ingest_module.ingest(stg, raw, edition, source, rules)
+                    ingest_module.ingest_source(stg, raw, edition, source, rules)
             for table in COMPUTED_TABLES:
                 with timings.time(f"compute {table}"):
                     compute(stg, table, edition, rules)

@@ -613,21 +613,12 @@ def report(
     return "\n".join(lines) + "\n"
 
 
-COMPUTED = (
-    "village_metrics",
-    "taobao_villages",
-    "taobao_towns",
-    "province_summary",
-    "national_summary",
-)
 STAGES = {  # Dagster step -> stage of the asset graph; any other step is an asset check
-    **dict.fromkeys(("villages", "shops", "revenue"), "ingest"),
-    **dict.fromkeys(("load_audit", "rejected_rows"), "validate"),
-    **dict.fromkeys(COMPUTED, "compute"),
-    "warehouse": "publish",
-    "official_list": "official",
+    "ingest_extracts": "staged inputs",
+    "designate_and_publish": "designations (compute, checks, publish)",
+    "import_official_lists": "official lists",
 }
-STAGE_ORDER = ("ingest", "validate", "compute", "asset checks", "publish", "official")
+STAGE_ORDER = (*STAGES.values(), "asset checks")
 
 
 def where_time_goes(r: ScaleResult, prof: dict[str, list[float]]) -> list[str]:

@@ -9,7 +9,7 @@ import dagster as dg
 
 from taobao_pipeline.extracts import editions_in
 from taobao_pipeline.fingerprints import plan
-from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.rules import Rules
 
 RUN_DAY = 15  # mid-month after the cut-off: late corrections to the extracts have landed
@@ -36,13 +36,13 @@ def annual_schedule(job: dg.JobDefinition) -> dg.ScheduleDefinition:
         description="Each year after the cut-off, designate the edition whose window closed.",
     )
     def _schedule(
-        context: dg.ScheduleEvaluationContext, rules: RulesResource, warehouse: WarehouseResource
+        context: dg.ScheduleEvaluationContext, rules: RulesResource, paths: PathsResource
     ) -> dg.RunRequest | dg.SkipReason:
         on = context.scheduled_execution_time.date()
         edition = edition_closed(on, rules.rules())
         if edition is None:
             return dg.SkipReason(f"no edition's cut-off month ended before {on}")
-        if plan(warehouse.raw, warehouse.warehouse.path, [edition], rules.rules()).skipped:
+        if plan(paths.raw, paths.warehouse.path, [edition], rules.rules()).skipped:
             return dg.SkipReason(f"edition {edition} is unchanged since it was published")
         return dg.RunRequest(run_key=f"annual-{edition}", partition_key=str(edition))
 
@@ -72,14 +72,12 @@ def raw_folder_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
         "replaced or touched. Turn it on in the UI (Automation > new_extracts).",
     )
     def _sensor(
-        context: dg.SensorEvaluationContext, warehouse: WarehouseResource, rules: RulesResource
+        context: dg.SensorEvaluationContext, paths: PathsResource, rules: RulesResource
     ) -> dg.SensorResult:
         seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-        now = {
-            str(e): folder_fingerprint(warehouse.raw / str(e)) for e in editions_in(warehouse.raw)
-        }
+        now = {str(e): folder_fingerprint(paths.raw / str(e)) for e in editions_in(paths.raw)}
         changed = [int(key) for key in now if seen.get(key) != now[key]]
-        todo = plan(warehouse.raw, warehouse.warehouse.path, changed, rules.rules())
+        todo = plan(paths.raw, paths.warehouse.path, changed, rules.rules())
         requests = [
             dg.RunRequest(run_key=f"{e}-{now[str(e)]}", partition_key=str(e))
             for e in sorted(todo.run)

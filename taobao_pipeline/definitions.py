@@ -2,13 +2,20 @@
 
 import dagster as dg
 
-from taobao_pipeline.assets import checks, compute, ingest, official, publish, validate
+from taobao_pipeline.assets import designations, official_lists_import, staged_inputs
 from taobao_pipeline.assets.checks import QualityResource
+from taobao_pipeline.assets.reference import published_record
 from taobao_pipeline.automation import annual_schedule, raw_folder_sensor
-from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.resources import PathsResource, RulesResource
 
-all_assets = dg.load_assets_from_modules([ingest, validate, compute, publish, official])
-all_checks = dg.load_asset_checks_from_modules([checks, official])
+# each warehouse table is an asset named after it (the staged inputs, the designations and
+# their reconciliations, the published lists); the published record is code, not built
+all_assets = [
+    *dg.load_assets_from_modules([staged_inputs, designations, official_lists_import]),
+    published_record,
+]
+# the other checks are declared with the step that builds their asset (assets/checks.py)
+all_checks = dg.load_asset_checks_from_modules([official_lists_import])
 
 designation_job = dg.define_asset_job(
     "designation_job",
@@ -23,7 +30,7 @@ defs = dg.Definitions(
     asset_checks=all_checks,
     jobs=[designation_job],
     resources={
-        "warehouse": WarehouseResource.from_env(),
+        "paths": PathsResource.from_env(),
         "rules": RulesResource(),
         "quality": QualityResource(),
     },

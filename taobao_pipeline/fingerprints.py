@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
@@ -31,8 +32,10 @@ import polars as pl
 from taobao_pipeline.extracts import ExtractError, source_files
 from taobao_pipeline.rules import Rules
 from taobao_pipeline.schemas import SOURCES
-from taobao_pipeline.staging import POLARS_TYPES
-from taobao_pipeline.tables import columns_of
+from taobao_pipeline.tables import TABLES
+
+if TYPE_CHECKING:
+    from taobao_pipeline.warehouse import Warehouse
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CODE_SUFFIXES = (".py", ".sql")
@@ -89,9 +92,10 @@ def rules_json(rules: Rules, edition: int) -> str:
 
 
 def code_version(root: Path = PACKAGE_DIR) -> str:
-    """``<package version>+<digest>`` of every source and SQL file under ``root`` and of the
-    versions of the libraries that compute (a new DuckDB could round or read differently):
-    an edit to any file, or an upgrade, is a new code version."""
+    """``<package version>+<digest>`` of every source and SQL file under ``root`` (but the
+    generator's, a separate part) and of the versions of the libraries that compute (a new
+    DuckDB could round or read differently): an edit to any of them, or an upgrade, is a
+    new code version."""
     return f"{_version('taobao-pipeline')}+{_source_digest(root)}"
 
 
@@ -108,7 +112,10 @@ def _source_digest(root: Path) -> str:
     for package in LIBRARIES:
         sha.update(f"{package}=={_version(package)}\0".encode())
     files = sorted(
-        p for p in root.rglob("*") if p.suffix in CODE_SUFFIXES and "__pycache__" not in p.parts
+        p
+        for p in root.rglob("*")
+        if p.suffix in CODE_SUFFIXES
+        and not {"__pycache__", "generator"} & set(p.relative_to(root).parts)
     )
     for path in files:
         sha.update(str(path.relative_to(root)).encode() + b"\0")
@@ -120,7 +127,7 @@ def _source_digest(root: Path) -> str:
 
 
 def computed_under(rules: Rules, edition: int) -> dict[str, object]:
-    """The rules and code version a staged table is computed under (its staging note)."""
+    """The rules and code version a step runs under (as noted in staging)."""
     return {"rules": rules_json(rules, edition), "code_version": code_version()}
 
 
@@ -139,23 +146,25 @@ def note_name(source: str) -> str:
     return f"inputs.{source}"
 
 
+PROVENANCE_SCHEMA = TABLES["edition_provenance"].polars_schema()
+
+
 def provenance_rows(
     edition: int,
     inputs: dict[str, dict[str, object] | None],
-    computed: dict[str, dict[str, object] | None],
     rules: Rules,
     run_id: str,
     published_at: dt.datetime,
 ) -> list[dict[str, object]]:
     """``edition_provenance`` rows of an edition about to be published, from the staging
-    notes of its sources (``inputs``) and of its computed tables (``computed``). When a
-    note is missing, or says other rules or code than the publishing run's (steps run
-    apart, under another configuration), the files get no digest: the edition then never
-    matches, and the next run recomputes it (a wrong skip is worse than a rerun)."""
+    notes of its sources (``inputs``). When a note is missing, or says other rules or code
+    than the publishing step's (the ingest materialized apart, under another
+    configuration), the files get no digest: the edition then never matches, and the next
+    run recomputes it (a wrong skip is worse than a rerun)."""
     now = computed_under(rules, edition)
     same = all(
         note is not None and all(note.get(k) == v for k, v in now.items())
-        for note in [*inputs.values(), *computed.values()]
+        for note in inputs.values()
     )
     rows = []
     for source in SOURCES:
@@ -166,22 +175,21 @@ def provenance_rows(
         for f in note["files"]:  # type: ignore[union-attr]
             rows.append({**f, "sha256": f["sha256"] if same else None})
     return [
-        {
-            "edition": edition,
-            **row,
-            **now,
-            "run_id": run_id,
-            "published_at": published_at,
-        }
+        {"edition": edition, **row, **now, "run_id": run_id, "published_at": published_at}
         for row in rows
     ]
 
 
-PROVENANCE_SCHEMA = {name: POLARS_TYPES[t] for name, t in columns_of("edition_provenance")}
-
-
-def provenance_frame(rows: list[dict[str, object]]) -> pl.DataFrame:
-    """Rows of ``edition_provenance`` as a frame with its column types."""
+def staged_provenance(
+    warehouse: Warehouse, editions: Iterable[int], rules: Rules, run_id: str
+) -> pl.DataFrame:
+    """``edition_provenance`` of ``editions`` as staged, for ``Warehouse.publish``."""
+    published_at = dt.datetime.now(dt.UTC)
+    rows = []
+    for edition in editions:
+        with warehouse.staging(edition) as stg:
+            inputs = {source: stg.note(note_name(source)) for source in SOURCES}
+        rows += provenance_rows(edition, inputs, rules, run_id, published_at)
     return pl.DataFrame(rows, schema=PROVENANCE_SCHEMA)
 
 

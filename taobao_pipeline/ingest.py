@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandera.polars as pa
 
-from taobao_pipeline.designations import SHOP_SALES, parameters, sales_window, used
+from taobao_pipeline.computations import STATEMENTS, sales_window, statement_parameters
 from taobao_pipeline.extracts import read_extract, source_files
 from taobao_pipeline.fingerprints import input_note, note_name
 from taobao_pipeline.rules import Rules, window
@@ -20,8 +20,8 @@ from taobao_pipeline.schemas import SOURCES, revenue_schema, shop_schema, villag
 from taobao_pipeline.staging import Staging
 from taobao_pipeline.tables import COMPUTED_TABLES
 from taobao_pipeline.validation import Validated, validate
-from taobao_pipeline.warehouse import SOURCES as ORDER
 
+ORDER = tuple(SOURCES)  # each source is checked against the accepted rows of the one before
 # the staged table of each source (revenue is staged summed per shop)
 STAGED_AS = {"villages": "villages", "shops": "shops", "revenue": "shop_sales"}
 
@@ -34,7 +34,9 @@ def _schema(stg: Staging, source: str, edition: int, rules: Rules) -> pa.DataFra
     return revenue_schema(window(edition, rules).months, stg.column("shops", "shop_id"))
 
 
-def ingest(stg: Staging, raw_dir: Path, edition: int, source: str, rules: Rules) -> Validated:
+def ingest_source(
+    stg: Staging, raw_dir: Path, edition: int, source: str, rules: Rules
+) -> Validated:
     """Validate ``source``'s files of ``edition`` and stage them in ``stg``.
 
     Every file is read before anything is written, so a file-level problem
@@ -62,7 +64,8 @@ def ingest(stg: Staging, raw_dir: Path, edition: int, source: str, rules: Rules)
     stg.remove(["load_audit"], source=source)
     if source == "revenue":
         stg.conn.register("accepted_revenue", result.accepted.to_arrow())
-        stg.write("shop_sales", SHOP_SALES, used(SHOP_SALES, parameters(edition, rules)))
+        sql = STATEMENTS["shop_sales"].sql
+        stg.write("shop_sales", sql, statement_parameters("shop_sales", edition, rules))
         stg.conn.unregister("accepted_revenue")
         stg.write_note("shop_sales", sales_window(edition, rules))
     else:

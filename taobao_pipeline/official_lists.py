@@ -27,6 +27,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from taobao_pipeline.provinces import CODES as PROVINCE_CODES
+from taobao_pipeline.provinces import aliases, provinces_frame
+from taobao_pipeline.tables import TABLES
+
 __all__ = [
     "PROVINCE_CODES",
     "OfficialList",
@@ -38,90 +42,8 @@ __all__ = [
     "write_official_reconciliation",
 ]
 
-# Statistical codes of the 31 mainland provincial units (source: GB/T 2260, administrative
-# division codes of the People's Republic of China).
-PROVINCE_CODES: dict[str, str] = {
-    "北京市": "11",
-    "天津市": "12",
-    "河北省": "13",
-    "山西省": "14",
-    "内蒙古自治区": "15",
-    "辽宁省": "21",
-    "吉林省": "22",
-    "黑龙江省": "23",
-    "上海市": "31",
-    "江苏省": "32",
-    "浙江省": "33",
-    "安徽省": "34",
-    "福建省": "35",
-    "江西省": "36",
-    "山东省": "37",
-    "河南省": "41",
-    "湖北省": "42",
-    "湖南省": "43",
-    "广东省": "44",
-    "广西壮族自治区": "45",
-    "海南省": "46",
-    "重庆市": "50",
-    "四川省": "51",
-    "贵州省": "52",
-    "云南省": "53",
-    "西藏自治区": "54",
-    "陕西省": "61",
-    "甘肃省": "62",
-    "青海省": "63",
-    "宁夏回族自治区": "64",
-    "新疆维吾尔自治区": "65",
-}
-
-_PROVINCE_SHORT: dict[str, str] = {
-    "北京市": "北京",
-    "天津市": "天津",
-    "河北省": "河北",
-    "山西省": "山西",
-    "内蒙古自治区": "内蒙古",
-    "辽宁省": "辽宁",
-    "吉林省": "吉林",
-    "黑龙江省": "黑龙江",
-    "上海市": "上海",
-    "江苏省": "江苏",
-    "浙江省": "浙江",
-    "安徽省": "安徽",
-    "福建省": "福建",
-    "江西省": "江西",
-    "山东省": "山东",
-    "河南省": "河南",
-    "湖北省": "湖北",
-    "湖南省": "湖南",
-    "广东省": "广东",
-    "广西壮族自治区": "广西",
-    "海南省": "海南",
-    "重庆市": "重庆",
-    "四川省": "四川",
-    "贵州省": "贵州",
-    "云南省": "云南",
-    "西藏自治区": "西藏",
-    "陕西省": "陕西",
-    "甘肃省": "甘肃",
-    "青海省": "青海",
-    "宁夏回族自治区": "宁夏",
-    "新疆维吾尔自治区": "新疆",
-}
-
-
-def _province_aliases() -> dict[str, str]:
-    aliases: dict[str, str] = {}
-    for full, short in _PROVINCE_SHORT.items():
-        aliases[full] = full
-        aliases[short] = full
-        if full.endswith("自治区"):
-            aliases[short + "自治区"] = full  # 广西自治区, 新疆自治区, ...
-    aliases["内蒙"] = "内蒙古自治区"
-    aliases["新疆维吾尔族自治区"] = "新疆维吾尔自治区"
-    return aliases
-
-
-_PROVINCE_ALIASES = _province_aliases()
+# Every spelling of a province a list may use -> its full name (provinces.py).
+_PROVINCE_ALIASES = aliases()
 
 # Cell texts that stand for "no such unit" (e.g. the county of 白沟新城 is given as "-").
 _PLACEHOLDERS = frozenset({"-", "--", "—", "——", "–", "/", "无"})
@@ -133,39 +55,15 @@ class OfficialListError(ValueError):
     """A published list that cannot be used as a whole (unreadable, layout not recognised)."""
 
 
-VILLAGE_SCHEMA: dict[str, Any] = {
-    "edition": pl.Int32,
-    "province": pl.String,
-    "prefecture": pl.String,
-    "county": pl.String,
-    "township": pl.String,
-    "village": pl.String,
-    "main_products": pl.String,
-    "province_original": pl.String,
-    "prefecture_original": pl.String,
-    "county_original": pl.String,
-    "township_original": pl.String,
-    "village_original": pl.String,
-    "source_file": pl.String,
-    "sheet": pl.String,
-    "row_number": pl.Int32,
-}
+def _parsed_schema(table: str) -> dict[str, Any]:
+    """The declared table's polars types, with the sheet a row came from before its row."""
+    schema = TABLES[table].polars_schema()
+    row_number = schema.pop("row_number")
+    return {**schema, "sheet": pl.String, "row_number": row_number}
 
-TOWN_SCHEMA: dict[str, Any] = {
-    "edition": pl.Int32,
-    "province": pl.String,
-    "prefecture": pl.String,
-    "county": pl.String,
-    "township": pl.String,
-    "taobao_villages": pl.Int32,
-    "province_original": pl.String,
-    "prefecture_original": pl.String,
-    "county_original": pl.String,
-    "township_original": pl.String,
-    "source_file": pl.String,
-    "sheet": pl.String,
-    "row_number": pl.Int32,
-}
+
+VILLAGE_SCHEMA: dict[str, Any] = _parsed_schema("official_villages")
+TOWN_SCHEMA: dict[str, Any] = _parsed_schema("official_towns")
 
 SKIPPED_SCHEMA: dict[str, Any] = {
     "source_file": pl.String,
@@ -607,64 +505,37 @@ def read_official_list(path: Path | str, edition: int) -> OfficialList:
 
 # --------------------------------------------------------------------------- warehouse
 
-_VILLAGE_TABLE_COLUMNS = (
-    ("edition", "INTEGER NOT NULL"),
-    ("province", "VARCHAR"),
-    ("prefecture", "VARCHAR"),
-    ("county", "VARCHAR"),
-    ("township", "VARCHAR"),
-    ("village", "VARCHAR"),
-    ("main_products", "VARCHAR"),
-    ("province_original", "VARCHAR"),
-    ("prefecture_original", "VARCHAR"),
-    ("county_original", "VARCHAR"),
-    ("township_original", "VARCHAR"),
-    ("village_original", "VARCHAR"),
-    ("source_file", "VARCHAR"),
-    ("row_number", "INTEGER"),
-)
-
-_TOWN_TABLE_COLUMNS = (
-    ("edition", "INTEGER NOT NULL"),
-    ("province", "VARCHAR"),
-    ("prefecture", "VARCHAR"),
-    ("county", "VARCHAR"),
-    ("township", "VARCHAR"),
-    ("taobao_villages", "INTEGER"),
-    ("province_original", "VARCHAR"),
-    ("prefecture_original", "VARCHAR"),
-    ("county_original", "VARCHAR"),
-    ("township_original", "VARCHAR"),
-    ("source_file", "VARCHAR"),
-    ("row_number", "INTEGER"),
-)
-
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
 def _ensure_tables(conn: duckdb.DuckDBPyConnection, schema: str) -> None:
-    conn.sql(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
-    for table, columns in (
-        ("official_villages", _VILLAGE_TABLE_COLUMNS),
-        ("official_towns", _TOWN_TABLE_COLUMNS),
-    ):
-        body = ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
-        conn.sql(f"CREATE TABLE IF NOT EXISTS {_ident(schema)}.{table} ({body})")
+    """The official-list tables and ``provinces`` (which the reconciliation joins)."""
+    s = _ident(schema)
+    conn.sql(f"CREATE SCHEMA IF NOT EXISTS {s}")
+    for table in ("official_villages", "official_towns", "official_reconciliation", "provinces"):
+        conn.sql(
+            TABLES[table]
+            .create_sql(f"{s}.{table}")
+            .replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
+        )
+    if not conn.execute(f"SELECT count(*) FROM {s}.provinces").fetchall()[0][0]:
+        conn.register("_provinces", provinces_frame().to_arrow())
+        conn.execute(f"INSERT INTO {s}.provinces BY NAME SELECT * FROM _provinces")
+        conn.unregister("_provinces")
 
 
 def _replace_edition(
     conn: duckdb.DuckDBPyConnection,
     schema: str,
     table: str,
-    columns: Sequence[tuple[str, str]],
     frame: pl.DataFrame,
     edition: int,
 ) -> None:
     view = f"_incoming_{table}"
     target = f"{_ident(schema)}.{table}"
-    names = [name for name, _ in columns[1:]]
+    names = TABLES[table].names[1:]  # all but the edition
     conn.execute(f"DELETE FROM {target} WHERE edition = ?", [edition])
     conn.register(view, frame.select(names).to_arrow())
     try:
@@ -690,10 +561,8 @@ def write_official_list(
         if others:
             raise ValueError(f"list holds editions {sorted(others)}, not only {edition}")
     _ensure_tables(conn, schema)
-    _replace_edition(
-        conn, schema, "official_villages", _VILLAGE_TABLE_COLUMNS, lst.villages, edition
-    )
-    _replace_edition(conn, schema, "official_towns", _TOWN_TABLE_COLUMNS, lst.towns, edition)
+    _replace_edition(conn, schema, "official_villages", lst.villages, edition)
+    _replace_edition(conn, schema, "official_towns", lst.towns, edition)
 
 
 def _table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -712,7 +581,6 @@ def write_official_reconciliation(conn: duckdb.DuckDBPyConnection, schema: str =
     statistical code."""
     _ensure_tables(conn, schema)
     s = _ident(schema)
-    codes = ", ".join(f"('{code}', '{name}')" for name, code in PROVINCE_CODES.items())
     if _table_exists(conn, schema, "taobao_villages"):
         computed = f"""
             SELECT t.edition,
@@ -727,9 +595,10 @@ def write_official_reconciliation(conn: duckdb.DuckDBPyConnection, schema: str =
             SELECT CAST(NULL AS INTEGER) AS edition, CAST(NULL AS VARCHAR) AS province_code,
                    CAST(NULL AS VARCHAR) AS province_name, CAST(0 AS BIGINT) AS n
             WHERE false"""
+    conn.sql(f"DELETE FROM {s}.official_reconciliation")
     conn.sql(f"""
-        CREATE OR REPLACE TABLE {s}.official_reconciliation AS
-        WITH codes(province_code, province) AS (VALUES {codes}),
+        INSERT INTO {s}.official_reconciliation BY NAME
+        WITH codes AS (SELECT province_code, province_name AS province FROM {s}.provinces),
         listed AS (
             SELECT o.edition, c.province_code, o.province, count(*) AS n
             FROM {s}.official_villages AS o

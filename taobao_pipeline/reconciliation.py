@@ -2,8 +2,8 @@
 
 ``reconciliation`` in the warehouse has one row per edition and published measure:
 published value, computed value, difference and whether it is within tolerance
-(counts exact, money and shops within 1%). Interpolated rows are stand-ins for
-unpublished numbers and are flagged as such.
+(counts exact, money and shops within 1%). Only published figures are reconciled: the
+record (``published_record.py``) holds no stand-in.
 """
 
 from __future__ import annotations
@@ -14,8 +14,11 @@ from collections.abc import Iterator
 import duckdb
 import polars as pl
 
-from taobao_pipeline.generator.published import PROVINCES, published_table
+from taobao_pipeline.published_record import published_table
 
+# The computed side of each measure, per edition, from the schema-qualified tables ``{s}``.
+# The tables the computed side reads (the asset's upstream, with the published record).
+INPUTS = ("national_summary", "province_summary", "provinces")
 # The computed side of each measure, per edition, from the schema-qualified tables ``{s}``.
 COMPUTED = """
 SELECT edition, 'taobao_villages' AS measure, taobao_villages::DECIMAL(38,2) AS computed
@@ -23,14 +26,10 @@ FROM {s}.national_summary
 UNION ALL SELECT edition, 'taobao_towns', taobao_towns FROM {s}.national_summary
 UNION ALL SELECT edition, 'revenue_rmb', revenue_rmb FROM {s}.national_summary
 UNION ALL SELECT edition, 'active_shops', active_shops FROM {s}.national_summary
-UNION ALL SELECT p.edition, 'province:' || c.name, p.taobao_villages
-FROM {s}.province_summary p JOIN province_names c ON c.code = p.province_code
-UNION ALL  -- sales of Taobao villages and of the other units of Taobao towns, once each
-SELECT v.edition, 'revenue_rmb_villages_and_towns', sum(v.revenue_rmb)
-FROM {s}.village_metrics v
-LEFT JOIN {s}.taobao_towns t USING (edition, township_code)
-WHERE v.is_taobao_village OR t.township_code IS NOT NULL
-GROUP BY v.edition
+UNION ALL SELECT edition, 'revenue_rmb_villages_and_towns', revenue_rmb_villages_and_towns
+FROM {s}.national_summary
+UNION ALL SELECT p.edition, 'province:' || c.province_name, p.taobao_villages
+FROM {s}.province_summary p JOIN {s}.provinces c USING (province_code)
 """
 
 RECONCILED = """
@@ -41,7 +40,7 @@ SELECT p.edition, p.measure,
        coalesce(c.computed, 0) - p.value AS difference,
        round((coalesce(c.computed, 0) - p.value) / p.value, 6)::DOUBLE AS relative_difference,
        abs(coalesce(c.computed, 0) - p.value) <= p.tolerance * p.value AS within_tolerance,
-       p.tolerance, p.interpolated, p.source, p.note
+       p.tolerance, p.source, p.note
 FROM published p
 LEFT JOIN computed c USING (edition, measure)
 WHERE p.edition IN (SELECT edition FROM {s}.national_summary)
@@ -51,22 +50,21 @@ ORDER BY p.edition, p.measure
 
 @contextlib.contextmanager
 def _record(conn: duckdb.DuckDBPyConnection) -> Iterator[str]:
-    """The published record and province names visible to ``conn``; yields the query."""
+    """The published record visible to ``conn``; yields the query."""
     conn.register("published", published_table().to_arrow())
-    names = pl.DataFrame({"code": list(PROVINCES), "name": list(PROVINCES.values())})
-    conn.register("province_names", names.to_arrow())
     try:
         yield RECONCILED
     finally:
         conn.unregister("published")
-        conn.unregister("province_names")
 
 
 def write_reconciliation(conn: duckdb.DuckDBPyConnection, schema: str = "wh") -> None:
     """(Re)create ``{schema}.reconciliation`` for every edition in the warehouse."""
     with _record(conn) as query:
         sql = query.format(s=schema, computed=COMPUTED.format(s=schema))
-        conn.execute(f"CREATE OR REPLACE TABLE {schema}.reconciliation AS {sql}")
+        # into the declared table: its columns, types and descriptions stay as declared
+        conn.execute(f"DELETE FROM {schema}.reconciliation")
+        conn.execute(f"INSERT INTO {schema}.reconciliation BY NAME {sql}")
 
 
 def reconcile(conn: duckdb.DuckDBPyConnection, schema: str) -> pl.DataFrame:

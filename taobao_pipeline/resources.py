@@ -13,14 +13,14 @@ DEFAULT_RAW_DIR = "data/raw"
 DEFAULT_WAREHOUSE = "data/warehouse/taobao.duckdb"
 
 
-class WarehouseResource(dg.ConfigurableResource):
-    """The raw extracts folder and the published DuckDB warehouse file."""
+class PathsResource(dg.ConfigurableResource):
+    """Where the data lives: the raw extracts folder and the published warehouse file."""
 
     raw_dir: str = DEFAULT_RAW_DIR
     warehouse_path: str = DEFAULT_WAREHOUSE
 
     @classmethod
-    def from_env(cls) -> "WarehouseResource":
+    def from_env(cls) -> "PathsResource":
         """Paths from ``TAOBAO_RAW_DIR`` / ``TAOBAO_WAREHOUSE``, else the defaults."""
         return cls(
             raw_dir=os.environ.get("TAOBAO_RAW_DIR", DEFAULT_RAW_DIR),

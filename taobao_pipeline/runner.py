@@ -7,7 +7,7 @@ import dagster as dg
 
 from taobao_pipeline.assets.checks import QualityResource
 from taobao_pipeline.definitions import all_assets, all_checks
-from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.resources import PathsResource, RulesResource
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -62,7 +62,7 @@ def run_editions(
             else dg.DagsterInstance.ephemeral()
         )
     resources = {
-        "warehouse": WarehouseResource(raw_dir=str(raw_dir), warehouse_path=str(warehouse)),
+        "paths": PathsResource(raw_dir=str(raw_dir), warehouse_path=str(warehouse)),
         "rules": rules or RulesResource(),
         "quality": quality or QualityResource(),
     }

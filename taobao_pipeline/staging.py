@@ -20,22 +20,20 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from taobao_pipeline.tables import COMPUTED_TABLES, INPUT_TABLES, WAREHOUSE_TABLES, columns_of
+from taobao_pipeline.provinces import provinces_frame
+from taobao_pipeline.sql import load
+from taobao_pipeline.tables import (
+    COMPUTED_TABLES,
+    INPUT_TABLES,
+    PER_SOURCE,
+    POLARS_TYPES,
+    TABLES,
+)
 
-PER_SOURCE = ("rejected_rows", "load_audit")
 STAGED_TABLES = (*INPUT_TABLES, *COMPUTED_TABLES, *PER_SOURCE)
-DEFINITIONS = INPUT_TABLES | WAREHOUSE_TABLES
 # staged files are read once or twice and then replaced: the fastest codec to write
 # (polars: 0.55 s for 3.9M shops, against 0.79 s with its default zstd)
 COMPRESSION = "lz4"
-POLARS_TYPES = {
-    "INTEGER": pl.Int32,
-    "BIGINT": pl.Int64,
-    "VARCHAR": pl.String,
-    "DATE": pl.Date,
-    "DECIMAL(18,2)": pl.Decimal(18, 2),
-    "TIMESTAMP": pl.Datetime("us"),
-}
 
 
 class NotStaged(Exception):
@@ -76,6 +74,15 @@ class Staging:
         self._kind = _KINDS.setdefault(schema, {})
         for table in STAGED_TABLES:
             self._refresh(table)
+        if "criteria" not in self._kind:  # the Taobao village criteria, as macros
+            self.conn.execute(load("criteria"))
+            self._kind["criteria"] = "MACRO"
+        if "provinces" not in self._kind:  # the SQL joins it, as it does in the warehouse
+            self.conn.execute(TABLES["provinces"].create_sql())
+            self.conn.register("_provinces", provinces_frame().to_arrow())
+            self.conn.execute("INSERT INTO provinces BY NAME SELECT * FROM _provinces")
+            self.conn.unregister("_provinces")
+            self._kind["provinces"] = "TABLE"
 
     def close(self) -> None:
         self.conn.close()
@@ -92,7 +99,7 @@ class Staging:
         for the 3.9M shop ids of a national edition); empty when it is not staged."""
         files = self.files(table)
         if not files:
-            dtype = POLARS_TYPES[dict(columns_of(table))[name]]
+            dtype = POLARS_TYPES[TABLES[table].column(name).type]
             return pl.Series(name, [], dtype)
         return pl.read_parquet(files, columns=[name]).to_series()
 
@@ -115,7 +122,7 @@ class Staging:
             self.conn.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({files})")
             self._kind[table] = "VIEW"
         else:
-            self.conn.execute(f"CREATE TABLE {table} ({DEFINITIONS[table]})")
+            self.conn.execute(TABLES[table].create_sql())
             self._kind[table] = "TABLE"
 
     def write(
@@ -128,7 +135,7 @@ class Staging:
         """Replace ``table`` (for rejected rows and the audit, ``source``'s part of it) with
         the rows of ``query``, cast to the table's definition; returns the rows written."""
         columns = ", ".join(
-            f"CAST({name} AS {sql_type}) AS {name}" for name, sql_type in columns_of(table)
+            f"CAST({c.name} AS {c.type}) AS {c.name}" for c in TABLES[table].columns
         )
         relation = self.conn.sql(f"SELECT {columns} FROM ({query})", params=params)
         return self._replace(
@@ -138,10 +145,11 @@ class Staging:
     def write_frame(self, table: str, frame: pl.DataFrame, source: str | None = None) -> int:
         """Like ``write``, for rows already in polars (written by polars: no copy to DuckDB);
         ``frame`` has every column of the table but ``edition``."""
+        declared = TABLES[table]
         typed = frame.select(
             pl.lit(self.edition).alias(name) if name == "edition" else pl.col(name)
-            for name, _ in columns_of(table)
-        ).cast({name: POLARS_TYPES[sql_type] for name, sql_type in columns_of(table)})
+            for name in declared.names
+        ).cast(declared.polars_schema())
         return self._replace(
             table, source, lambda tmp: typed.write_parquet(tmp, compression=COMPRESSION)
         )

@@ -24,9 +24,15 @@ from taobao_pipeline.official_lists import (
     write_official_list,
     write_official_reconciliation,
 )
+from taobao_pipeline.provinces import provinces_frame
 from taobao_pipeline.reconciliation import write_reconciliation
 from taobao_pipeline.staging import Staging
-from taobao_pipeline.tables import PROVENANCE_TABLES, WAREHOUSE_TABLES, ensure_tables
+from taobao_pipeline.tables import (
+    PUBLISHED_TABLES,
+    WAREHOUSE_TABLES,
+    describe_tables,
+    ensure_tables,
+)
 
 # Every DuckDB 1.x client (the CLI, BI tools' drivers) must open the warehouse: the
 # storage of DuckDB 1.0 (format number 64). A 1.4 file (67) is refused by 1.0 to 1.3.
@@ -40,9 +46,6 @@ def storage_number(path: Path) -> int:
     with open(path, "rb") as f:
         header = f.read(20)
     return int.from_bytes(header[12:20], "little") if header[8:12] == b"DUCK" else -1
-
-
-SOURCES = ("villages", "shops", "revenue")
 
 
 @contextlib.contextmanager
@@ -64,6 +67,21 @@ def reconcile_official_lists(conn: duckdb.DuckDBPyConnection) -> None:
     if imported:
         with _inside_warehouse(conn):
             write_official_reconciliation(conn)
+
+
+def write_provinces(conn: duckdb.DuckDBPyConnection) -> None:
+    """The ``provinces`` table as ``provinces.py`` states them (the SQL joins it)."""
+    conn.register("_provinces", provinces_frame().to_arrow())
+    try:
+        [(differ,)] = conn.execute(
+            "SELECT count(*) FROM ((SELECT * FROM _provinces EXCEPT SELECT * FROM wh.provinces)"
+            " UNION ALL (SELECT * FROM wh.provinces EXCEPT SELECT * FROM _provinces))"
+        ).fetchall()
+        if differ:
+            conn.execute("DELETE FROM wh.provinces")
+            conn.execute("INSERT INTO wh.provinces BY NAME SELECT * FROM _provinces")
+    finally:
+        conn.unregister("_provinces")
 
 
 class Warehouse:
@@ -124,8 +142,10 @@ class Warehouse:
                         conn.execute(f"ATTACH '{self.path}' AS earlier (READ_ONLY)")
                         conn.execute("COPY FROM DATABASE earlier TO wh")
                         conn.execute("DETACH earlier")
-                    ensure_tables(conn, WAREHOUSE_TABLES | PROVENANCE_TABLES, "wh")
+                    ensure_tables(conn, PUBLISHED_TABLES, "wh")
+                    write_provinces(conn)
                     yield conn
+                    describe_tables(conn, "wh")  # every table and column, described
                     conn.execute("CHECKPOINT wh")
                     conn.execute("DETACH wh")
                 finally:
@@ -141,19 +161,24 @@ class Warehouse:
         their ``edition_provenance`` with ``provenance`` (none given: no record, so the
         next run recomputes them).
 
-        Returns the warehouse's row count per table after publishing.
+        Returns the warehouse's row count per table after publishing (every table).
         """
         with self.update() as conn:
             return self._replace(conn, sorted(set(editions)), provenance)
 
-    def import_official_lists(self, lists: dict[int, OfficialList]) -> dict[str, int]:
-        """Replace the official lists of some editions and reconcile them, atomically."""
+    def import_official_lists(
+        self, lists: dict[int, OfficialList], reconcile: bool = True
+    ) -> dict[str, int]:
+        """Replace the official lists of some editions and (``reconcile``) recompute
+        ``official_reconciliation``, atomically. The Dagster asset leaves the reconciliation
+        to the publish of the designations, which is computed from lists and designations."""
         with self.update() as conn:
             conn.execute("BEGIN")
             with _inside_warehouse(conn):
                 for edition, official in sorted(lists.items()):
                     write_official_list(conn, official, edition)
-            reconcile_official_lists(conn)
+            if reconcile:
+                reconcile_official_lists(conn)
             conn.execute("COMMIT")
             return {
                 t: conn.execute(f"SELECT count(*) FROM wh.{t}").fetchall()[0][0]
@@ -201,7 +226,7 @@ class Warehouse:
         conn.execute("COMMIT")
         return {
             table: conn.execute(f"SELECT count(*) FROM wh.{table}").fetchall()[0][0]
-            for table in WAREHOUSE_TABLES
+            for table in PUBLISHED_TABLES
         }
 
     @contextlib.contextmanager

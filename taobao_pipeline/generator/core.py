@@ -325,7 +325,7 @@ def generate(
     polars, pyarrow and zlib, which release the GIL). Default: the number of CPUs, at most 2.
 
     At ``scale=1.0`` the designations computed from the files with the contract's rules
-    reproduce the published record (:data:`.published.PUBLISHED`); smaller scales give
+    reproduce the published record (``taobao_pipeline.published_record``); smaller scales give
     proportionally smaller data. The same seed always writes the same files.
     """
     if scale <= 0:

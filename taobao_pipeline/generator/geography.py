@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from taobao_pipeline.provinces import NAMES as PROVINCES
+
 from .divisions import DIVISIONS_TEXT
-from .published import PROVINCES
 from .rng import Stream
 
 #: Village-level units by province at scale 1.0, in thousands (rough, for sizing only).

@@ -38,8 +38,9 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from taobao_pipeline.provinces import NAMES as PROVINCES
+
 from .geography import Geography
-from .published import PROVINCES
 from .rng import Stream
 from .targets import (
     NO_SUBDISTRICT_TOWNS_FROM,

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .published import (
-    CLUSTER_TOWNS,
-    TOWN_EXTRA_SHARE,
-    figure,
-    province_figures,
-    province_weights,
-)
+from taobao_pipeline.published_record import province_figures
+
+from .priors import CLUSTER_TOWNS, TOWN_EXTRA_SHARE, province_weights
+from .priors import target_figure as figure
 
 #: First edition with the town sales rule; first edition where sub-districts are never towns.
 SALES_RULE_FROM = 2019

@@ -18,7 +18,7 @@ from taobao_pipeline.runner import run_editions
 from taobao_pipeline_tests.extracts import write_edition
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, boundary_edition
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -92,11 +92,14 @@ def test_graph_reads_left_to_right_with_descriptions(webserver: int) -> None:
         "{ assetNodes { assetKey { path } groupName description dependencyKeys { path } } }",
     )["assetNodes"]
     groups = {n["assetKey"]["path"][0]: n["groupName"] for n in nodes}
-    assert groups["villages"] == "ingest" and groups["load_audit"] == "validate"
-    assert groups["village_metrics"] == "compute" and groups["warehouse"] == "publish"
+    assert groups["villages"] == "staged_inputs" and groups["load_audit"] == "staged_inputs"
+    assert groups["village_metrics"] == "designations" and "warehouse" not in groups
+    assert groups["official_villages"] == "official_lists"
     assert all(n["description"] for n in nodes)
     deps = {n["assetKey"]["path"][0]: {d["path"][0] for d in n["dependencyKeys"]} for n in nodes}
-    assert "load_audit" in deps["village_metrics"] and "national_summary" in deps["warehouse"]
+    # the UI's lineage: what each table is computed from
+    assert deps["village_metrics"] == {"villages", "shops", "shop_sales"}
+    assert deps["reconciliation"] >= {"national_summary", "published_record"}
 
 
 def test_checks_and_their_latest_results(webserver: int) -> None:
@@ -125,6 +128,7 @@ def test_latest_materialization_metadata(webserver: int) -> None:
     assert latest["partition"] == "2020"
     assert values["taobao_villages"] == len(TAOBAO_VILLAGES)
     assert values["taobao_towns"] == 3
+    assert values["dagster/partition_row_count"] == 1  # the edition's one national row
     schema = _graphql(
         webserver,
         '{ assetNodes(assetKeys: [{path: ["village_metrics"]}]) { metadataEntries { label } } }',

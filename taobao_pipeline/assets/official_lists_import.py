@@ -1,14 +1,21 @@
-"""The published Taobao village lists, imported beside the computed designations."""
+"""The published Taobao village lists (official_villages, official_towns), imported beside
+the computed designations."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from taobao_pipeline.assets.common import SINGLE_RUN, edition_metadata, markdown_table
+from taobao_pipeline.assets.metadata import (
+    SINGLE_RUN,
+    edition_metadata,
+    markdown_table,
+    table_spec,
+)
 from taobao_pipeline.official_lists import OfficialListError, read_official_list
 from taobao_pipeline.partitions import edition_keys, editions
-from taobao_pipeline.resources import WarehouseResource
+from taobao_pipeline.resources import PathsResource
 
 LIST_SUFFIXES = (".xlsx", ".csv", ".txt", ".tsv")
 
@@ -23,47 +30,69 @@ def official_list_file(edition_dir: Path) -> Path | None:
     return files[0] if files else None
 
 
-@dg.asset(
-    group_name="official",
+GROUP = "official_lists"
+OFFICIAL_SPECS = [
+    table_spec(
+        "official_villages",
+        "The villages of the list AliResearch published for the edition "
+        "(data/raw/<edition>/official/*.xlsx, .csv or UTF-16 .txt).",
+        group_name=GROUP,
+        kinds={"openpyxl", "duckdb"},
+    ),
+    table_spec(
+        "official_towns",
+        "The Taobao towns of the edition's published list, where it gives them.",
+        group_name=GROUP,
+        kinds={"openpyxl", "duckdb"},
+    ),
+]
+
+
+@dg.multi_asset(
+    name="import_official_lists",
+    specs=OFFICIAL_SPECS,
     partitions_def=editions,
     backfill_policy=SINGLE_RUN,
-    kinds={"openpyxl", "duckdb"},
 )
-def official_list(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """The list AliResearch published for the edition (data/raw/<edition>/official/*.xlsx,
-    .csv or UTF-16 .txt), in official_villages and official_towns, reconciled per province
-    with the computed Taobao villages in official_reconciliation. Editions without a
-    published list are left as they are."""
-    lists, per_edition = {}, {}
+def import_official_lists(
+    context: dg.AssetExecutionContext, paths: PathsResource
+) -> Iterator[dg.MaterializeResult]:
+    """The published lists of the run's editions, imported into official_villages and
+    official_towns (editions without a list are left as they are). They are reconciled
+    with the designations in official_reconciliation when the designations are published."""
+    lists, villages, towns = {}, {}, {}
     for edition in edition_keys(context):
-        path = official_list_file(warehouse.raw / str(edition))
+        path = official_list_file(paths.raw / str(edition))
         if path is None:
             context.log.info(f"edition {edition}: no published list under official/")
             continue
         lst = read_official_list(path, edition)
         lists[edition] = lst
-        per_edition[edition] = {
+        villages[edition] = {
             "file": path.name,
             "villages": lst.villages.height,
-            "towns": lst.towns.height,
             "provinces": lst.villages["province"].n_unique(),
             "rows_skipped": lst.skipped.height,
         }
-    if not lists:
-        return dg.MaterializeResult(metadata={"villages": 0})
-    counts = warehouse.warehouse.import_official_lists(lists)
-    metadata = edition_metadata(per_edition)
-    metadata["rows_by_table"] = dg.MetadataValue.json(counts)
-    return dg.MaterializeResult(metadata=metadata)
+        towns[edition] = {"file": path.name, "towns": lst.towns.height}
+    counts = {}
+    if lists:
+        counts = paths.warehouse.import_official_lists(lists, reconcile=False)
+    for table, figures, rows in (
+        ("official_villages", villages, "villages"),
+        ("official_towns", towns, "towns"),
+    ):
+        metadata = edition_metadata(figures, rows) if figures else {"lists": 0}
+        if table in counts:
+            metadata["dagster/row_count"] = counts[table]
+        yield dg.MaterializeResult(asset_key=table, metadata=metadata)
 
 
 def _imported(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, sql: str
+    context: dg.AssetCheckExecutionContext, paths: PathsResource, sql: str
 ) -> pl.DataFrame:
     """``sql`` over the run's editions of ``official_villages``; empty if none was imported."""
-    wh = warehouse.warehouse
+    wh = paths.warehouse
     if not wh.path.exists():
         return pl.DataFrame()
     with wh.read_only() as conn:
@@ -76,16 +105,16 @@ def _imported(
 
 
 @dg.asset_check(
-    asset=official_list,
+    asset="official_villages",
     partitions_def=editions,
     description="No listed village has a blank name.",
 )
 def official_villages_named(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetCheckExecutionContext, paths: PathsResource
 ) -> dg.AssetCheckResult:
     blank = _imported(
         context,
-        warehouse,
+        paths,
         "SELECT edition, village_original FROM official_villages "
         "WHERE list_contains($e, edition) AND (village IS NULL OR trim(village) = '')",
     )
@@ -93,16 +122,16 @@ def official_villages_named(
 
 
 @dg.asset_check(
-    asset=official_list,
+    asset="official_villages",
     partitions_def=editions,
     description="No village is listed twice in one edition's list.",
 )
 def official_villages_unique(
-    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetCheckExecutionContext, paths: PathsResource
 ) -> dg.AssetCheckResult:
     repeated = _imported(
         context,
-        warehouse,
+        paths,
         "SELECT edition, province, prefecture, county, township, village, count(*) AS n "
         "FROM official_villages WHERE list_contains($e, edition) "
         "GROUP BY ALL HAVING count(*) > 1",

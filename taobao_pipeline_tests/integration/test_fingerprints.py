@@ -19,23 +19,22 @@ import dagster as dg
 import duckdb
 import pytest
 
+from taobao_pipeline.computations import compute
 from taobao_pipeline.definitions import defs
-from taobao_pipeline.designations import compute
 from taobao_pipeline.fingerprints import (
     PACKAGE_DIR,
     code_version,
     note_name,
     plan,
-    provenance_frame,
-    provenance_rows,
+    staged_provenance,
 )
-from taobao_pipeline.resources import RulesResource, WarehouseResource
+from taobao_pipeline.ingest import ingest_source
+from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.rules import Rules
 from taobao_pipeline.runner import run_editions
-from taobao_pipeline.schemas import SOURCES
 from taobao_pipeline.tables import COMPUTED_TABLES
 from taobao_pipeline.warehouse import Warehouse
-from taobao_pipeline_tests.conftest import read_table
+from taobao_pipeline_tests.warehouse_queries import read_table
 
 PROVENANCE = (
     "SELECT edition, file, sha256, bytes, rules, code_version, run_id FROM edition_provenance"
@@ -159,9 +158,13 @@ def test_another_code_version_reruns(raw: Path, published: Path, tmp_path: Path)
     shutil.copytree(PACKAGE_DIR, copy / "a", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(copy / "a", copy / "b")
     assert code_version(copy / "a") == code_version()  # of the content, wherever it is
-    with open(copy / "b" / "designations.py", "a") as f:
-        f.write("# an edit\n")
-    assert code_version(copy / "b") != code_version(copy / "a")
+    with open(copy / "b" / "generator" / "core.py", "a") as f:
+        f.write("# an edit of the generator, a separate part\n")
+    assert code_version(copy / "b") == code_version(copy / "a")
+    shutil.copytree(copy / "a", copy / "c")
+    with open(copy / "c" / "sql" / "village_metrics.sql", "a") as f:
+        f.write("-- an edit\n")
+    assert code_version(copy / "c") != code_version(copy / "a")
     # an edition published by another code version runs again
     conn = duckdb.connect(str(published))
     conn.execute("UPDATE edition_provenance SET code_version = '0.0.9+0' WHERE edition = 2019")
@@ -204,7 +207,7 @@ def test_second_run_skips_everything_and_publishes_nothing(raw: Path, tmp_path: 
 
 def test_sensor_and_schedule_leave_published_editions_alone(raw: Path, published: Path) -> None:
     resources = {
-        "warehouse": WarehouseResource(raw_dir=str(raw), warehouse_path=str(published)),
+        "paths": PathsResource(raw_dir=str(raw), warehouse_path=str(published)),
         "rules": RulesResource(),
     }
     sensor = defs.resolve_sensor_def("new_extracts")
@@ -237,30 +240,31 @@ def test_sensor_and_schedule_leave_published_editions_alone(raw: Path, published
     assert "2019 is unchanged since it was published" in (skip.skip_message or "")
 
 
-def test_steps_run_under_other_rules_leave_the_edition_unrecorded(
+def test_an_ingest_under_other_rules_leaves_the_edition_unrecorded(
     raw: Path, published: Path
 ) -> None:
-    # 2020's designations recomputed under another threshold, then published under the
-    # defaults (steps materialized apart in the UI): the record gets no digests
+    # 2020's sales staged again under another cut-off month (the ingest materialized apart
+    # in the UI), then published under the defaults: the record gets no digests
     wh = Warehouse(published)
-    other = RulesResource(min_active_shops=50).rules()
+    other = RulesResource(edition_overrides={"2020": {"cutoff_month": "5"}}).rules()
     with wh.staging(2020) as stg:
-        compute(stg, "village_metrics", 2020, other)
-        inputs = {s: stg.note(note_name(s)) for s in SOURCES}
-        computed = {t: stg.note(t) for t in COMPUTED_TABLES}
-    now = dt.datetime(2026, 7, 15)
-    rows = provenance_rows(2020, inputs, computed, Rules(), "run", now)
-    assert len(rows) == 3 and all(r["sha256"] is None for r in rows)
-    # under the same rules and code, every file has its digest
+        ingest_source(stg, raw, 2020, "revenue", other)
+        assert stg.note(note_name("revenue"))["rules"] != stg.note(note_name("shops"))["rules"]
+    frame = staged_provenance(wh, [2020], Rules(), "run")
+    assert frame.height == 3 and frame["sha256"].null_count() == 3
+    # under the publish's rules, every file has its digest
     with wh.staging(2020) as stg:
-        compute(stg, "village_metrics", 2020, Rules())
-        computed = {t: stg.note(t) for t in COMPUTED_TABLES}
-    rows = provenance_rows(2020, inputs, computed, Rules(), "run", now)
-    assert all(len(r["sha256"]) == 64 for r in rows)
+        ingest_source(stg, raw, 2020, "revenue", Rules())
+    frame = staged_provenance(wh, [2020], Rules(), "run")
+    assert frame["sha256"].str.len_chars().to_list() == [64, 64, 64]
     # a source staged before its files were noted
-    rows = provenance_rows(2020, {**inputs, "shops": None}, computed, Rules(), "run", now)
-    assert any(r["file"] == "(shops: not recorded)" for r in rows)
-    assert all(r["sha256"] is None for r in rows)
-    wh.publish([2020], provenance_frame(rows))
+    (wh.staging_path(2020) / f"{note_name('shops')}.note.json").unlink()
+    frame = staged_provenance(wh, [2020], Rules(), "run")
+    assert "(shops: not recorded)" in frame["file"].to_list()
+    assert frame["sha256"].null_count() == frame.height
+    with wh.staging(2020) as stg:  # restaging the sales cleared the designations
+        for table in COMPUTED_TABLES:
+            compute(stg, table, 2020, Rules())
+    wh.publish([2020], frame)
     todo = plan(raw, published, [2019, 2020], Rules())
     assert todo.skipped == [2019] and todo.run == {2020: "its record is incomplete"}

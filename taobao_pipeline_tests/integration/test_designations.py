@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, TOWNS
+from taobao_pipeline_tests.warehouse_queries import read_table
 
 T = "330782101"
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from taobao_pipeline.runner import RunFailed, run_editions
-from taobao_pipeline_tests.conftest import read_table
 from taobao_pipeline_tests.extracts import write_edition
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, boundary_edition
+from taobao_pipeline_tests.warehouse_queries import read_table
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "official-lists"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "official-lists"
 LIST_CSV = (
     "省,市,县,镇,村,主营产品\n"
     "浙江,金华市,义乌市,镇A,村一,饰品\n"

@@ -23,7 +23,7 @@ from taobao_pipeline.official_lists import (
     write_official_reconciliation,
 )
 
-LISTS_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "official-lists"
+LISTS_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "official-lists"
 
 HEADER = ["省", "市", "县", "镇", "村", "主营产品"]
 ROWS = [

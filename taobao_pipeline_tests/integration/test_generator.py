@@ -20,10 +20,12 @@ import duckdb
 import polars as pl
 import pytest
 
-from taobao_pipeline.generator import PUBLISHED, generate
+from taobao_pipeline.generator import generate
 from taobao_pipeline.generator.core import GenerationSummary
-from taobao_pipeline.generator.published import FIGURES, PROVINCES
+from taobao_pipeline.generator.priors import STAND_INS
 from taobao_pipeline.generator.targets import edition_targets
+from taobao_pipeline.provinces import NAMES as PROVINCES
+from taobao_pipeline.published_record import FIGURES
 from taobao_pipeline.schemas import PLATFORMS, SOURCES
 
 EDITIONS = [2009, 2013, 2016, 2019, 2020, 2022]
@@ -250,27 +252,11 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[GenerationSumma
 
 
 # --- tests --------------------------------------------------------------------------------
-def test_published_table_has_one_sourced_row_per_number() -> None:
-    keys = PUBLISHED.select("edition", "measure")
-    assert keys.height == keys.unique().height
-    assert PUBLISHED.filter(pl.col("source") == "").height == 0
-    assert set(PUBLISHED.columns) >= {"edition", "measure", "value", "source", "interpolated"}
-    value = {(f.edition, f.measure): f.value for f in FIGURES}
-    assert value[(2020, "active_shops")] == 2_960_000
-    assert value[(2019, "revenue_rmb_villages_and_towns")] == 700_000_000_000
-    assert value[(2014, f"province:{PROVINCES['33']}")] == 62
-    interpolated = PUBLISHED.filter(pl.col("interpolated"))
-    assert set(interpolated.filter(pl.col("measure") == "taobao_villages")["edition"]) == {
-        2010,
-        2011,
-        2012,
-    }
-
-
 def test_full_scale_targets_equal_the_published_record() -> None:
     for e in range(2009, 2023):
         t = edition_targets(e, 1.0)
         by = {f.measure: f.value for f in FIGURES if f.edition == e}
+        by |= {s.measure: s.value for s in STAND_INS if s.edition == e}
         assert t.villages == by["taobao_villages"]
         assert t.towns == by["taobao_towns"]
         for measure, v in by.items():

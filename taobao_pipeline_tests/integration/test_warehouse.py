@@ -15,8 +15,8 @@ import pytest
 
 import taobao_pipeline.warehouse as wh_module
 from taobao_pipeline.runner import RunFailed, run_editions
-from taobao_pipeline.tables import WAREHOUSE_TABLES
-from taobao_pipeline_tests.conftest import read_table
+from taobao_pipeline.tables import TABLES, WAREHOUSE_TABLES
+from taobao_pipeline_tests.warehouse_queries import read_table
 
 
 def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
@@ -177,7 +177,22 @@ def test_a_warehouse_from_an_older_version_gains_new_columns(raw: Path, tmp_path
     run_editions(raw, warehouse, [2019])
     conn = duckdb.connect(str(warehouse))
     conn.execute("ALTER TABLE province_summary DROP COLUMN region")
+    # the reconciliation of an older version: made by CREATE TABLE AS, with stand-ins
+    conn.execute("DROP TABLE reconciliation")
+    conn.execute(
+        "CREATE TABLE reconciliation AS SELECT 2010 AS edition, 'taobao_villages' AS measure, "
+        "true AS interpolated"
+    )
     conn.close()
     run_editions(raw, warehouse, [2020])
     regions = read_table(warehouse, "SELECT DISTINCT edition, region FROM province_summary")
     assert sorted(regions, key=str) == [(2019, None), (2020, "East"), (2020, "West")]
+    columns = read_table(
+        warehouse,
+        "SELECT column_name, comment IS NOT NULL FROM duckdb_columns() "
+        "WHERE table_name = 'reconciliation' ORDER BY column_index",
+    )
+    assert columns == [(c.name, True) for c in TABLES["reconciliation"].columns]
+    assert read_table(warehouse, "SELECT count(*) FROM reconciliation WHERE edition = 2010") == [
+        (0,)
+    ]

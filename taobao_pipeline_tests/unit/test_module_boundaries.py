@@ -1,0 +1,58 @@
+"""The generator is a separate part: nothing of the pipeline imports it but the generate
+command (lazily), and the published record has one home, which the generator reads."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import taobao_pipeline
+
+PACKAGE = Path(taobao_pipeline.__file__).parent
+
+
+def _imports(path: Path) -> list[tuple[str, bool]]:
+    """(module imported, at the top level of the file) of every import in ``path``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top = {id(node) for node in tree.body}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            name = node.module if node.level == 0 else f".{node.module}"
+            found.append((name, id(node) in top))
+        elif isinstance(node, ast.Import):
+            found += [(alias.name, id(node) in top) for alias in node.names]
+    return found
+
+
+def test_no_pipeline_module_imports_the_generator() -> None:
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if "generator" in path.relative_to(PACKAGE).parts:
+            continue
+        for module, at_top in _imports(path):
+            if module.startswith("taobao_pipeline.generator") and (at_top or path.name != "cli.py"):
+                offenders.append((path.name, module))
+    assert offenders == []
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, taobao_pipeline.definitions, taobao_pipeline.runner, "
+            "taobao_pipeline.cli; "
+            "print(sorted(m for m in sys.modules if m.startswith('taobao_pipeline.generator')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert loaded == "[]"
+
+
+def test_the_generator_reads_the_record_and_the_provinces_of_the_product() -> None:
+    used = {m for p in (PACKAGE / "generator").glob("*.py") for m, _ in _imports(p)}
+    assert "taobao_pipeline.published_record" in used
+    assert "taobao_pipeline.provinces" in used
+    assert not (PACKAGE / "generator" / "published.py").exists()
