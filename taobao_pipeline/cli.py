@@ -48,6 +48,8 @@ def _print_frame(frame: pl.DataFrame) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from taobao_pipeline.fingerprints import plan
+    from taobao_pipeline.resources import RulesResource
     from taobao_pipeline.runner import RunFailed, run_editions
 
     raw_dir = Path(args.raw_dir)
@@ -55,10 +57,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not editions:
         print(f"error: no edition folders (e.g. {raw_dir}/2020/) under {raw_dir}", file=sys.stderr)
         return 2
+    # editions unchanged since published (files, rules, code) are not computed again
+    todo = plan(raw_dir, Path(args.warehouse), editions, RulesResource().rules(), args.force)
+    for line in todo.describe():
+        print(line)
     try:
-        # Dagster's own log (stack traces of every step) only with --verbose
-        log_level = "WARNING" if args.verbose else "CRITICAL"
-        run_editions(raw_dir, Path(args.warehouse), editions, log_level=log_level)
+        if todo.run:
+            # Dagster's own log (stack traces of every step) only with --verbose
+            log_level = "WARNING" if args.verbose else "CRITICAL"
+            run_editions(raw_dir, Path(args.warehouse), sorted(todo.run), log_level=log_level)
     except RunFailed as e:
         print(e, file=sys.stderr)
         return 1
@@ -242,6 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--editions",
         type=parse_editions,
         help="e.g. 2019,2020 or 2014-2020 (default: every edition folder in the raw dir)",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="recompute every edition, even those unchanged since they were published",
     )
     run.set_defaults(func=cmd_run)
 

@@ -248,6 +248,10 @@ class Staging:
         path = self._note_path(table)
         return json.loads(path.read_text()) if path.exists() else None
 
+    def remove_note(self, name: str) -> None:
+        """Forget what ``name`` was staged under (before it is staged again)."""
+        self._note_path(name).unlink(missing_ok=True)
+
     def remove(self, tables: Iterable[str], source: str | None = None) -> None:
         """Unstage ``tables`` (for rejected rows and the audit, only ``source``'s part)."""
         for table in tables:

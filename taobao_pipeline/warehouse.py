@@ -272,8 +272,12 @@ class Warehouse:
                 for path in created:
                     path.unlink(missing_ok=True)
 
-    def publish(self, editions: Iterable[int]) -> Published:
-        """Replace ``editions`` in the warehouse with their staged tables, atomically.
+    def publish(
+        self, editions: Iterable[int], provenance: pl.DataFrame | None = None
+    ) -> Published:
+        """Replace ``editions`` in the warehouse with their staged tables, atomically, and
+        their ``edition_provenance`` with ``provenance`` (none given: no record, so the
+        next run recomputes them).
 
         Returns the warehouse's row counts after publishing, counted in the publish's
         own connection: nothing else opens the live file.
@@ -282,7 +286,7 @@ class Warehouse:
         with self.hold(editions), contextlib.ExitStack() as opened:
             staged = [opened.enter_context(self.staging(edition)) for edition in editions]
             with self.update() as conn:
-                return self._insert(conn, editions, staged)
+                return self._insert(conn, editions, staged, provenance)
 
     def import_official_lists(
         self, lists: dict[int, OfficialList], reconcile: bool = True
@@ -304,8 +308,12 @@ class Warehouse:
             }
 
     def _insert(
-        self, conn: duckdb.DuckDBPyConnection, editions: list[int], staged_editions: list[Staging]
-    ) -> dict[str, int]:
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        editions: list[int],
+        staged_editions: list[Staging],
+        provenance: pl.DataFrame | None,
+    ) -> Published:
         staged: dict[str, list[str]] = {table: [] for table in WAREHOUSE_TABLES}
         for stg in staged_editions:
             stg.require(WAREHOUSE_TABLES)
@@ -318,6 +326,14 @@ class Warehouse:
             )
             # all editions in one statement: DuckDB writes large batches faster
             conn.execute(f"INSERT INTO wh.{table} BY NAME SELECT * FROM read_parquet({files})")
+        # what the editions were computed from, in the same transaction as their rows
+        conn.execute(
+            "DELETE FROM wh.edition_provenance WHERE list_contains($e, edition)", {"e": editions}
+        )
+        if provenance is not None:
+            conn.register("provenance", provenance.filter(pl.col("edition").is_in(editions)))
+            conn.execute("INSERT INTO wh.edition_provenance BY NAME SELECT * FROM provenance")
+            conn.unregister("provenance")
         # the first designation may move when any edition is (re)loaded
         conn.execute(
             """
