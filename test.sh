@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 EXTRAS=dev source ./scripts/setup.sh
+bash scripts/install-browser.sh  # chromium and CJK fonts for the report's browser test
 ruff check .
 # checking opens an instance: a throwaway one (telemetry off, as the project's), so that
 # the user's .dagster_home keeps only their own runs; the tests make their own too

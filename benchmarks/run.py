@@ -25,13 +25,14 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from benchmarks import parse_editions
+from taobao_pipeline.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -144,15 +145,17 @@ def designations_csv(path: Path) -> set[tuple[int, str]]:
         return {(int(r["edition"]), r["village_code"]) for r in csv.DictReader(f)}
 
 
-def run_pipeline(raw: Path, editions: str, work: Path) -> Run:
-    """The CLI's full run into a fresh warehouse, staging dir and Dagster home."""
+def run_pipeline(raw: Path, editions: str, work: Path, log: str = "pipeline.log") -> Run:
+    """The CLI's run into ``work``'s warehouse, staging dir and Dagster home (fresh, the
+    first time: a second call is a rerun into the same warehouse)."""
     home = work / "dagster_home"
-    home.mkdir()
-    shutil.copy(ROOT / ".dagster_home" / "dagster.yaml", home)  # telemetry off
+    if not home.exists():
+        home.mkdir()
+        shutil.copy(ROOT / ".dagster_home" / "dagster.yaml", home)  # telemetry off
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAOBAO_")}
     env["DAGSTER_HOME"] = str(home)
     argv = [CLI, "run", "--raw-dir", raw, "--warehouse", work / "wh" / "wh.duckdb"]
-    return run_child([*argv, "--editions", editions], work / "pipeline.log", env)
+    return run_child([*argv, "--editions", editions], work / log, env)
 
 
 def run_script(module: str, raw: Path, editions: str, work: Path) -> Run:
@@ -213,7 +216,7 @@ def explain(work: Path, diff: set[tuple[int, str]]) -> dict[tuple[int, str], dic
     conn.execute(f"ATTACH '{wh / 'wh.duckdb'}' AS wh (READ_ONLY)")
     selects = []
     for edition in sorted({e for e, _ in diff}):
-        shops = wh / "staging" / str(edition) / "shops.parquet"
+        shops = Warehouse(wh / "wh.duckdb").staging_path(edition) / "shops.parquet"
         selects.append(f"SELECT {edition} AS edition, shop_id, village_code FROM '{shops}'")
     values = ", ".join(f"({e}, '{c}')" for e, c in sorted(diff))
     sql = EXPLAIN.format(values=values, accepted_shops=" UNION ALL ".join(selects))
@@ -326,8 +329,15 @@ def machine() -> dict[str, str]:
         "CPU": cpu,
         "OS": platform.platform(),
         "Python": platform.python_version(),
-        **{p: version(p) for p in ("duckdb", "polars", "pandas", "pandera", "dagster")},
+        **{p: _version(p) for p in ("duckdb", "polars", "pandas", "pandera", "dagster")},
     }
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:  # pandas: only the pandas contender needs it
+        return "not installed"
 
 
 def commit() -> str:
@@ -521,7 +531,17 @@ def report(
         ".venv/bin/python -m benchmarks.run [--scale 1.0] [--editions 2009-2022] [--repeat 3] "
         "[--raw DIR] [--skip-pandas]",
         ".venv/bin/python -m benchmarks.run --scales 0.1,0.3,1.0 --pipeline-only --repeat 1",
+        ".venv/bin/python -m benchmarks.annual [--scales 0.1,0.3,1.0] [--repeat 3]   "
+        "# issue 16, below",
+        ".venv/bin/python -m benchmarks.annual --quick                              "
+        "# smoke: scale 0.01",
+        ".venv/bin/python -m benchmarks.publish WAREHOUSE [--editions 2022,2009]     "
+        "# one edition's publish",
         "```",
+        "",
+        "`benchmarks.annual` measures the annual run (2022) and the whole history against their "
+        "floors, and the no-change rerun against the first run; it writes its own section at "
+        "the end of this page, which `benchmarks.run` keeps when it rewrites the rest.",
         "",
         "Without `--raw`, the data is generated once per scale and seed with "
         "`taobao_pipeline.generator.generate` into `--cache` (default `/tmp/taobao-bench`; "
@@ -661,6 +681,18 @@ def where_time_goes(r: ScaleResult, prof: dict[str, list[float]]) -> list[str]:
     return lines
 
 
+SECTION_BEGIN = "<!-- benchmarks.annual: begin -->"
+SECTION_END = "<!-- benchmarks.annual: end -->"
+
+
+def section(doc: str) -> str:
+    """The part of ``doc`` that ``benchmarks.annual`` writes (empty if none)."""
+    if SECTION_BEGIN not in doc or SECTION_END not in doc:
+        return ""
+    start, end = doc.index(SECTION_BEGIN), doc.index(SECTION_END) + len(SECTION_END)
+    return doc[start:end] + "\n"
+
+
 def print_summary(results: list[ScaleResult]) -> None:
     for r in results:
         print(f"\nscale {r.scale}: rows read {r.rows_read}")
@@ -709,7 +741,9 @@ def main() -> None:
     prof = {} if args.no_profile else profile(results[-1].raw, args.editions)
     print_summary(results)
     args.doc.parent.mkdir(parents=True, exist_ok=True)
-    args.doc.write_text(report(args, results, prof))
+    # the section of benchmarks.annual, if any, stays
+    kept = section(args.doc.read_text()) if args.doc.exists() else ""
+    args.doc.write_text(report(args, results, prof) + (f"\n{kept}" if kept else ""))
     print(f"\nwrote {args.doc}")
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import dagster as dg
 
 from taobao_pipeline.extracts import editions_in
+from taobao_pipeline.fingerprints import plan
+from taobao_pipeline.partitions import outside_partitions, partition_range
 from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.rules import Rules
 
@@ -35,12 +37,14 @@ def annual_schedule(job: dg.JobDefinition) -> dg.ScheduleDefinition:
         description="Each year after the cut-off, designate the edition whose window closed.",
     )
     def _schedule(
-        context: dg.ScheduleEvaluationContext, rules: RulesResource
+        context: dg.ScheduleEvaluationContext, rules: RulesResource, paths: PathsResource
     ) -> dg.RunRequest | dg.SkipReason:
         on = context.scheduled_execution_time.date()
         edition = edition_closed(on, rules.rules())
         if edition is None:
             return dg.SkipReason(f"no edition's cut-off month ended before {on}")
+        if plan(paths.raw, paths.warehouse.path, [edition], rules.rules()).skipped:
+            return dg.SkipReason(f"edition {edition} is unchanged since it was published")
         return dg.RunRequest(run_key=f"annual-{edition}", partition_key=str(edition))
 
     return _schedule
@@ -57,7 +61,8 @@ def folder_fingerprint(folder: Path) -> str:
 
 
 def raw_folder_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
-    """A run per new or changed edition folder, once per change (cursor + run key)."""
+    """A run per new or changed edition folder, once per change (cursor + run key), unless
+    its files, rules and code are those it was published from (a file touched, not changed)."""
 
     @dg.sensor(
         job=job,
@@ -67,14 +72,23 @@ def raw_folder_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
         description="Runs an edition when files under data/raw/<edition>/ are added, "
         "replaced or touched. Turn it on in the UI (Automation > new_extracts).",
     )
-    def _sensor(context: dg.SensorEvaluationContext, paths: PathsResource) -> dg.SensorResult:
+    def _sensor(
+        context: dg.SensorEvaluationContext, paths: PathsResource, rules: RulesResource
+    ) -> dg.SensorResult:
         seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-        now, requests = {}, []
-        for edition in editions_in(paths.raw):
-            key = str(edition)
-            now[key] = folder_fingerprint(paths.raw / key)
-            if seen.get(key) != now[key]:
-                requests.append(dg.RunRequest(run_key=f"{key}-{now[key]}", partition_key=key))
+        found = editions_in(paths.raw)
+        stray = outside_partitions(found)
+        if stray:
+            # a folder such as data/raw/2008 is not an edition: said, and the others run
+            first, last = partition_range()
+            context.log.warning(f"folders outside the editions {first}-{last}: {stray}")
+        now = {str(e): folder_fingerprint(paths.raw / str(e)) for e in found if e not in stray}
+        changed = [int(key) for key in now if seen.get(key) != now[key]]
+        todo = plan(paths.raw, paths.warehouse.path, changed, rules.rules())
+        requests = [
+            dg.RunRequest(run_key=f"{e}-{now[str(e)]}", partition_key=str(e))
+            for e in sorted(todo.run)
+        ]
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(now, sort_keys=True))
 
     return _sensor

@@ -12,9 +12,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from taobao_pipeline.errors import describe
 from taobao_pipeline.extracts import editions_in
 from taobao_pipeline.resources import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE
 from taobao_pipeline.warehouse import Warehouse
+
+DEFAULT_RELEASE = "data/release"
 
 
 def parse_editions(text: str) -> list[int]:
@@ -67,11 +70,9 @@ def _dagster_home() -> Path:
 
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()  # what the person waits for includes loading Dagster
-    import dagster as dg
-
-    from taobao_pipeline.definitions import defs
-    from taobao_pipeline.progress import Progress
-    from taobao_pipeline.runner import JOB, RunFailed, run_editions
+    from taobao_pipeline.fingerprints import plan
+    from taobao_pipeline.resources import RulesResource
+    from taobao_pipeline.runner import RunFailed
     from taobao_pipeline.summary import run_summary
 
     raw_dir, warehouse = Path(args.raw_dir), Path(args.warehouse)
@@ -79,85 +80,160 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not editions:
         print(f"error: no edition folders (e.g. {raw_dir}/2020/) under {raw_dir}", file=sys.stderr)
         return 2
-    verbose = getattr(args, "verbose", False)
+    # editions unchanged since published (files, rules, code) are not computed again
+    todo = plan(raw_dir, warehouse, editions, RulesResource().rules(), args.force)
+    for line in todo.describe():
+        print(line)
     home = _dagster_home()
-    instance = dg.DagsterInstance.get()
+    runs = 0
+    try:
+        if todo.run:
+            runs = _run_with_progress(args, raw_dir, warehouse, sorted(todo.run), started)
+    except RunFailed as e:
+        print(e, file=sys.stderr)
+        return 1
+    print()
+    seconds = time.monotonic() - started
+    print(run_summary(warehouse, editions, sorted(todo.run), seconds, runs, str(home)))
+    if args.wide:
+        _print_national(warehouse, editions)
+    print_report_path(warehouse)
+    return 0
+
+
+def _run_with_progress(
+    args: argparse.Namespace, raw_dir: Path, warehouse: Path, editions: list[int], started: float
+) -> int:
+    """Run ``editions`` through designation_job, showing progress; the number of runs."""
+    import dagster as dg
+
+    from taobao_pipeline.definitions import defs
+    from taobao_pipeline.progress import Progress
+    from taobao_pipeline.runner import JOB, run_editions
+
+    verbose = getattr(args, "verbose", False)
     # progress goes to a copy of the stderr descriptor: during a run Dagster captures
     # descriptor 2 into the run's compute log and echoes it late, losing the last lines
     terminal = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1, errors="replace")
-    # a live line on a terminal; with Dagster's own log lines (-v) only a line per step
+    # a live line on a terminal; with Dagster's own log lines (-v) only the lines
     progress = Progress(
-        defs.resolve_job_def(JOB),
-        terminal,
-        live=terminal.isatty() and not verbose,
-        started=started,
+        defs.resolve_job_def(JOB), terminal, live=terminal.isatty() and not verbose, started=started
     )
     try:
         results = run_editions(
             raw_dir,
             warehouse,
             editions,
-            instance=instance,
+            instance=dg.DagsterInstance.get(),
+            # Dagster's own log (and the stack traces of every step) only with --verbose
             log_level="DEBUG" if verbose else "CRITICAL",
             listener=progress,
         )
-    except RunFailed as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
     finally:
         progress.close()
         terminal.close()
-    print()
-    print(run_summary(warehouse, editions, progress.elapsed, len(results), str(home)))
-    if args.wide:
-        _print_national(warehouse, editions)
-    return 0
+    return len(results)
 
 
 def _print_national(warehouse: Path, editions: list[int]) -> None:
-    """The full national table of ``editions`` (``--wide``)."""
-    with Warehouse(warehouse).read_only() as conn:
-        frame = conn.sql(
-            "SELECT * FROM national_summary WHERE list_contains($e, edition) ORDER BY edition",
-            params={"e": editions},
-        ).pl()
+    """The full national table of ``editions`` (``--wide``), as their publish wrote it."""
     print(f"\nnational_summary ({warehouse}):")
-    _print_frame(frame)
+    _print_frame(Warehouse(warehouse).staged_summary(editions))
 
 
-def add_run_command(sub: argparse._SubParsersAction, warehouse_default: str) -> None:
-    """``run``: every asset of some editions through the definitions' designation_job."""
-    run = sub.add_parser("run", help="materialize every asset of some editions through Dagster")
-    run.add_argument("--raw-dir", default=os.environ.get("TAOBAO_RAW_DIR", DEFAULT_RAW_DIR))
-    run.add_argument("--warehouse", default=warehouse_default)
-    run.add_argument(
-        "--editions",
-        type=parse_editions,
-        help="e.g. 2019,2020 or 2014-2020 (default: every edition folder in the raw dir)",
-    )
-    run.add_argument(
-        "--wide", action="store_true", help="also print the full national table (all columns)"
-    )
-    # SUPPRESS: a -v given before the command (a global flag) is not reset by this one
-    run.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="show Dagster's log lines",
-    )
-    run.set_defaults(func=cmd_run)
+QUERY_FORMATS = ("table", "csv", "json", "markdown")
+OUTPUT_SUFFIXES = (".csv", ".parquet")
+# DuckDB's words when a statement would write to the read-only warehouse or lift the sandbox
+REFUSALS = ("read-only", "configuration has been locked")
+
+
+def _write_result(frame: pl.DataFrame, form: str, output: str | None) -> None:
+    """A query's result on stdout in ``form``, or into ``output`` (.csv or .parquet).
+    Money stays exact: DECIMAL(18,2) in Parquet, its digits in CSV, strings in JSON."""
+    if output:
+        path = Path(output)
+        if path.suffix.lower() == ".parquet":
+            frame.write_parquet(path)
+        else:
+            frame.write_csv(path)
+        print(f"wrote {frame.height} rows to {path}")
+    elif form == "csv":
+        sys.stdout.write(frame.write_csv())
+    elif form == "json":
+        print(frame.write_json())
+    elif form == "markdown":
+        with pl.Config(tbl_formatting="MARKDOWN"):
+            _print_frame(frame)
+    else:
+        _print_frame(frame)
+
+
+def print_report_path(warehouse: Path) -> None:
+    """The line of ``run`` naming the report the run's ``report`` asset wrote."""
+    from taobao_pipeline.report import report_path
+
+    path = report_path(warehouse)
+    if path.exists():
+        print(f"Report: {path}")
 
 
 def cmd_query(args: argparse.Namespace) -> int:
+    if args.output and Path(args.output).suffix.lower() not in OUTPUT_SUFFIXES:
+        print(f"error: --output {args.output}: give a .csv or .parquet file", file=sys.stderr)
+        return 2
     try:
-        with Warehouse(args.warehouse).read_only() as conn:
+        with Warehouse(args.warehouse).read_only(sandbox=True) as conn:
             relation = conn.sql(args.sql)
-            if relation is not None:
-                _print_frame(relation.pl())
+            frame = relation.pl() if relation is not None else None
     except (duckdb.Error, FileNotFoundError) as e:
+        reason = str(e).splitlines()[0]
+        if isinstance(e, duckdb.PermissionException) or any(m in reason for m in REFUSALS):
+            reason = (
+                "refused: query only reads the warehouse's tables (no writing, attaching, "
+                f"files, network or extensions; --output saves a result). DuckDB: {reason}"
+            )
+        print(f"error: {reason}", file=sys.stderr)
+        return 1
+    if frame is not None:
+        try:
+            _write_result(frame, args.format, args.output)
+        except OSError as e:
+            print(f"error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from taobao_pipeline.report import build_report, report_path
+
+    out = Path(args.out) if args.out else report_path(args.warehouse)
+    try:
+        built = build_report(args.warehouse, out)
+    except (duckdb.Error, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    print(
+        f"Report: {built.path} ({len(built.charts)} charts, editions {built.editions[0]}-"
+        f"{built.editions[-1]}, {built.bytes / 1e6:.1f} MB, {built.seconds:.1f} s)"
+    )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from taobao_pipeline.release import ReleaseError, export_release
+
+    try:
+        manifest = export_release(args.warehouse, args.out)
+    except (duckdb.Error, FileNotFoundError, ReleaseError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    tables = manifest["tables"]
+    print(
+        f"Release: {args.out} ({len(tables)} tables as Parquet and CSV, "
+        f"{len(manifest['files'])} files, editions {manifest['editions'][0]}-"
+        f"{manifest['editions'][-1]}; manifest.json lists their SHA-256)"
+    )
+    _print_frame(pl.DataFrame([{"table": t, "rows": m["rows"]} for t, m in tables.items()]))
     return 0
 
 
@@ -174,14 +250,19 @@ def cmd_import_list(args: argparse.Namespace) -> int:
         f"{args.file}: edition {args.edition}, {official.villages.height} villages, "
         f"{official.towns.height} towns, {official.skipped.height} rows skipped"
     )
-    with Warehouse(args.warehouse).read_only() as conn:
-        _print_frame(
-            conn.sql(
-                "SELECT province_code, province, listed_villages, computed_villages, difference "
-                "FROM official_reconciliation WHERE edition = $e ORDER BY listed_villages DESC",
-                params={"e": args.edition},
-            ).pl()
-        )
+    try:
+        with Warehouse(args.warehouse).read_only() as conn:
+            _print_frame(
+                conn.sql(
+                    "SELECT province_code, province, listed_villages, computed_villages, "
+                    "difference FROM official_reconciliation WHERE edition = $e "
+                    "ORDER BY listed_villages DESC",
+                    params={"e": args.edition},
+                ).pl()
+            )
+    except duckdb.IOException as e:  # say, a session holds the file read-write
+        reason = str(e).splitlines()[0]
+        print(f"imported; the reconciliation cannot be shown now: {reason}", file=sys.stderr)
     print(f"warehouse rows: {counts}")
     return 0
 
@@ -217,24 +298,69 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="taobao-pipeline", description="Taobao village designations from raw extracts."
     )
+    verbose = {"action": "store_true", "help": "Dagster's log and stack traces on errors"}
+    parser.add_argument("-v", "--verbose", **verbose)
+    # also after the command (run -v); SUPPRESS: absent there, it keeps the global value
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", **verbose, default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True)
     warehouse_default = os.environ.get("TAOBAO_WAREHOUSE", DEFAULT_WAREHOUSE)
 
-    add_run_command(sub, warehouse_default)
+    run = sub.add_parser(
+        "run", parents=[common], help="materialize every asset of some editions through Dagster"
+    )
+    run.add_argument("--raw-dir", default=os.environ.get("TAOBAO_RAW_DIR", DEFAULT_RAW_DIR))
+    run.add_argument("--warehouse", default=warehouse_default)
+    run.add_argument(
+        "--editions",
+        type=parse_editions,
+        help="e.g. 2019,2020 or 2014-2020 (default: every edition folder in the raw dir)",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="recompute every edition, even those unchanged since they were published",
+    )
+    run.add_argument(
+        "--wide", action="store_true", help="also print the full national table (all columns)"
+    )
+    run.set_defaults(func=cmd_run)
 
-    query = sub.add_parser("query", help="run read-only SQL on the warehouse, print a table")
+    query = sub.add_parser(
+        "query", parents=[common], help="run read-only SQL on the warehouse, print a table"
+    )
     query.add_argument("sql")
+    query.add_argument("--format", choices=QUERY_FORMATS, default="table", help="on stdout")
+    query.add_argument("--output", metavar="FILE", help="write the result to a .csv or .parquet")
     query.add_argument("--warehouse", default=warehouse_default)
     query.set_defaults(func=cmd_query)
 
-    gen = sub.add_parser("generate", help="write realistic national extracts (calibrated)")
+    gen = sub.add_parser(
+        "generate", parents=[common], help="write realistic national extracts (calibrated)"
+    )
     gen.add_argument("--out", default=os.environ.get("TAOBAO_RAW_DIR", DEFAULT_RAW_DIR))
     gen.add_argument("--editions", type=parse_editions, default=list(range(2009, 2023)))
     gen.add_argument("--scale", type=float, default=1.0, help="1.0 reproduces the record")
     gen.add_argument("--seed", type=int, default=0)
     gen.set_defaults(func=cmd_generate)
 
-    imp = sub.add_parser("import-list", help="import a published Taobao village list")
+    rep = sub.add_parser(
+        "report", parents=[common], help="write the HTML report of the warehouse (no network)"
+    )
+    rep.add_argument("--warehouse", default=warehouse_default)
+    rep.add_argument("--out", help="the HTML file (default: report.html beside the warehouse)")
+    rep.set_defaults(func=cmd_report)
+
+    exp = sub.add_parser(
+        "export", parents=[common], help="write the tables as Parquet and CSV, with a manifest"
+    )
+    exp.add_argument("--warehouse", default=warehouse_default)
+    exp.add_argument("--out", default=DEFAULT_RELEASE, help=f"folder (default {DEFAULT_RELEASE})")
+    exp.set_defaults(func=cmd_export)
+
+    imp = sub.add_parser(
+        "import-list", parents=[common], help="import a published Taobao village list"
+    )
     imp.add_argument("file", help="the list: .xlsx, .csv (UTF-8/GB18030) or UTF-16 .txt")
     imp.add_argument("--edition", type=int, required=True)
     imp.add_argument("--warehouse", default=warehouse_default)
@@ -243,9 +369,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``taobao-pipeline`` command."""
+    """Entry point of the ``taobao-pipeline`` command: an error is one short paragraph
+    (``errors``), its stack trace only with ``--verbose``."""
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as e:
+        if args.verbose:
+            raise
+        print(describe(e), file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from taobao_pipeline.assets import designations, official_lists_import, staged_inputs
+from taobao_pipeline.assets import designations, official_lists_import, report, staged_inputs
 from taobao_pipeline.assets.checks import QualityResource
 from taobao_pipeline.assets.reference import published_record
 from taobao_pipeline.automation import annual_schedule, raw_folder_sensor
@@ -11,7 +11,7 @@ from taobao_pipeline.resources import PathsResource, RulesResource
 # each warehouse table is an asset named after it (the staged inputs, the designations and
 # their reconciliations, the published lists); the published record is code, not built
 all_assets = [
-    *dg.load_assets_from_modules([staged_inputs, designations, official_lists_import]),
+    *dg.load_assets_from_modules([staged_inputs, designations, official_lists_import, report]),
     published_record,
 ]
 # the other checks are declared with the step that builds their asset (assets/checks.py)

@@ -9,7 +9,10 @@ exactly what was delivered. Problems with a whole file raise
 from __future__ import annotations
 
 import codecs
+import csv
+import errno
 import gzip
+import os
 import re
 import tempfile
 import zlib
@@ -26,6 +29,8 @@ EXTENSIONS = (".parquet", ".csv.gz", ".csv")
 SAMPLE_BYTES = 1 << 20  # of a CSV's first lines, for its length per row
 ROW = "_row"  # 1-based data row number in its file
 FILE = "_file"
+EXTRA = "_extra_fields"  # a row's fields beyond the header's, if it has any (else null)
+EXCERPT = 240  # characters of a problem at most: an error never echoes a file's content
 _DUPLICATED = re.compile(r"_duplicated_[0-9]+$")
 
 
@@ -33,6 +38,9 @@ class ExtractError(Exception):
     """A file that cannot be used as a whole: the edition's load fails."""
 
     def __init__(self, path: Path | str, problem: str) -> None:
+        problem = " ".join(problem.split())
+        if len(problem) > EXCERPT:
+            problem = problem[:EXCERPT] + " [...]"
         super().__init__(f"{path}: {problem}")
         self.path = str(path)
         self.problem = problem
@@ -51,26 +59,57 @@ def _extension(path: Path) -> str | None:
     return next((ext for ext in EXTENSIONS if path.name.endswith(ext)), None)
 
 
+def _unusable(path: Path) -> str | None:
+    """Why ``path`` cannot be opened as a file, or None when it can."""
+    try:
+        with open(path, "rb"):
+            return None
+    except FileNotFoundError:
+        if not path.is_symlink():
+            return "removed while the edition was being read"
+        return f"a link to nowhere: its target {os.readlink(path)} does not exist"
+    except IsADirectoryError:
+        return "a folder, not a file"
+    except PermissionError:
+        return "cannot be opened: permission denied (give the pipeline's user read access)"
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "a loop of symbolic links: it leads back to itself"
+        return f"cannot be opened: {e.strerror}"
+
+
+def _is_source(path: Path, source: Source) -> bool:
+    """Whether the name is one of ``source``'s (revenue: any name starting so)."""
+    if source.name == "revenue":
+        return path.name.startswith("revenue")
+    return path.name.split(".")[0] == source.name and "." in path.name
+
+
 def source_files(edition_dir: Path, source: Source) -> list[Path]:
-    """The files of ``source`` in an edition folder: one, or for revenue one or more parts."""
+    """The files of ``source`` in an edition folder: one, or for revenue one or more parts.
+
+    Every entry named as the source's counts: one that cannot be opened (a broken or
+    looping link, no permission) or has another extension fails the edition, named,
+    instead of being skipped with its rows.
+    """
     if not edition_dir.is_dir():
         raise ExtractError(edition_dir, "edition folder is missing")
-    if source.name == "revenue":
-        found = [
-            p
-            for p in edition_dir.iterdir()
-            if p.is_file() and p.name.startswith("revenue") and _extension(p)
-        ]
-    else:
-        found = [edition_dir / f"{source.name}{ext}" for ext in EXTENSIONS]
-        found = [p for p in found if p.is_file()]
+    found = sorted(p for p in edition_dir.iterdir() if _is_source(p, source))
+    for path in found:
+        if _extension(path) is None:
+            raise ExtractError(
+                path, f"not a format of the contract ({', '.join(EXTENSIONS)}): convert or move it"
+            )
+        problem = _unusable(path)
+        if problem:
+            raise ExtractError(path, problem)
     if not found:
         pattern = "revenue*" if source.name == "revenue" else source.name
         raise ExtractError(edition_dir / f"{pattern}.{{parquet,csv,csv.gz}}", "file is missing")
     if source.name != "revenue" and len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise ExtractError(edition_dir / source.name, f"several files for one register: {names}")
-    return sorted(found)
+    return found
 
 
 def estimated_rows(path: Path) -> int:
@@ -105,18 +144,82 @@ def _header_is_utf8(path: Path) -> bool:
     return True
 
 
+def _line_endings(path: Path) -> None:
+    """Refuse a file whose lines end with a carriage return alone (classic Mac OS): read
+    as one line, it would give a header of every value in the file."""
+    with _open_bytes(path) as f:
+        sample = f.read(1 << 16)
+    if b"\r" in sample and b"\n" not in sample:
+        raise ExtractError(
+            path, "its lines end with a carriage return alone: save it with LF or CRLF endings"
+        )
+
+
+def _read_ragged(path: Path | str, gz: bool) -> pl.DataFrame:
+    """A UTF-8 CSV in which some rows have more fields than the header (polars refuses
+    it): those fields go, joined by commas, to ``EXTRA``, so that the row is rejected with
+    its row number; short rows are padded with nulls, as polars does."""
+    opener = gzip.open if gz else open
+    with opener(path, "rt", encoding="utf-8", newline="") as f:
+        rows = csv.reader(f)
+        header = next(rows)
+        width = len(header)
+        columns: list[list[str | None]] = [[] for _ in range(width + 1)]
+        for row in rows:
+            for i in range(width):
+                columns[i].append(row[i] if i < len(row) else None)
+            columns[width].append(",".join(row[width:]) if len(row) > width else None)
+    return pl.DataFrame(
+        {name: values for name, values in zip([*header, EXTRA], columns, strict=True)},
+        schema=dict.fromkeys([*header, EXTRA], pl.String),
+    )
+
+
+def _polars_csv(path: Path | str, gz: bool) -> pl.DataFrame:
+    """A UTF-8 CSV as text; with an ``EXTRA`` column exactly when a row is too long."""
+    try:
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+    except pl.exceptions.ComputeError as e:
+        if "more fields than defined" not in str(e):
+            raise
+        frame = _read_ragged(path, gz)
+        header = frame.columns[:-1]
+    else:
+        header = frame.columns
+    if EXTRA in (c.strip().lower() for c in header):
+        raise _Reserved(EXTRA)
+    return frame
+
+
+class _Reserved(Exception):
+    """A header names a column the pipeline reserves."""
+
+
+def _problem(error: Exception) -> str:
+    """What polars (or the reading) found wrong, in a few words."""
+    text = str(error)
+    if text.startswith('could not parse `"'):
+        return 'a quoted value is never closed (an opening " without its closing one)'
+    return f"unreadable CSV: {text}"
+
+
 def _read_csv(path: Path) -> pl.DataFrame:
     """A CSV (UTF-8 with or without BOM, or GB18030/GBK; optionally gzipped) as text."""
+    gz = path.name.endswith(".gz")
     try:
+        _line_endings(path)
         if _header_is_utf8(path):
             try:
-                return pl.read_csv(path, infer_schema=False, encoding="utf8")
-            except pl.exceptions.ComputeError as e:
+                return _polars_csv(path, gz)
+            except (pl.exceptions.ComputeError, UnicodeDecodeError) as e:
                 if "utf-8" not in str(e).lower():
                     raise
         return _read_gb18030(path)
-    except (pl.exceptions.PolarsError, OSError, EOFError, zlib.error) as e:
-        raise ExtractError(path, f"unreadable CSV: {e}") from e
+    except _Reserved as e:
+        raise ExtractError(path, f"column name(s) reserved for the pipeline: {e}") from None
+    except (pl.exceptions.PolarsError, OSError, EOFError, zlib.error, csv.Error) as e:
+        # not "from e": polars' message may hold megabytes of the file
+        raise ExtractError(path, _problem(e)) from None
 
 
 def _read_gb18030(path: Path) -> pl.DataFrame:
@@ -130,7 +233,7 @@ def _read_gb18030(path: Path) -> pl.DataFrame:
             tmp.flush()
         except UnicodeDecodeError:
             raise ExtractError(path, "cannot be decoded as UTF-8 or GB18030") from None
-        return pl.read_csv(tmp.name, infer_schema=False, encoding="utf8")
+        return _polars_csv(tmp.name, gz=False)
 
 
 def _as_text(column: pl.Series) -> pl.Series:
@@ -175,12 +278,15 @@ def read_extract(path: Path, source: Source) -> pl.DataFrame:
     Column names are matched trimmed and case-insensitively; extra columns are kept
     (they belong to the original record) but are not validated.
     """
-    frame = _read_parquet(path, source) if path.name.endswith(".parquet") else _read_csv(path)
+    parquet = path.name.endswith(".parquet")
+    frame = _read_parquet(path, source) if parquet else _read_csv(path)
     names = [c.strip().lstrip("\ufeff").lower() for c in frame.columns]
+    # a CSV's EXTRA is the reader's own (a header naming it was refused), a Parquet's is not
+    ours = () if parquet else (EXTRA,)
     # polars renames a CSV header's second "x" to "x_duplicated_0"
     if len({_DUPLICATED.sub("", n) for n in names}) != len(names):
         raise ExtractError(path, f"repeated column names in header: {frame.columns}")
-    reserved = [n for n in names if n in (ROW, FILE)]
+    reserved = [n for n in names if n in (ROW, FILE, EXTRA) and n not in ours]
     if reserved:
         raise ExtractError(path, f"column name(s) reserved for the pipeline: {', '.join(reserved)}")
     frame = frame.rename(dict(zip(frame.columns, names, strict=True)))

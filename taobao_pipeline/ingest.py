@@ -14,9 +14,10 @@ import pandera.polars as pa
 
 from taobao_pipeline.computations import STATEMENTS, sales_window, statement_parameters
 from taobao_pipeline.extracts import read_extract, source_files
+from taobao_pipeline.fingerprints import input_note, note_name
 from taobao_pipeline.rules import Rules, window
 from taobao_pipeline.schemas import SOURCES, revenue_schema, shop_schema, village_schema
-from taobao_pipeline.staging import Staging
+from taobao_pipeline.staging import MONEY_LIMIT, Staging, SumOutOfRange
 from taobao_pipeline.tables import COMPUTED_TABLES
 from taobao_pipeline.validation import Validated, validate
 
@@ -39,16 +40,22 @@ def ingest_source(
     """Validate ``source``'s files of ``edition`` and stage them in ``stg``.
 
     Every file is read before anything is written, so a file-level problem
-    (``ExtractError``) leaves the staging folder as it was.
+    (``ExtractError``) leaves the staging folder as it was. The files' SHA-256 (hashed
+    while they are read, or taken from the run's plan) are noted beside the staged source.
     """
     spec = SOURCES[source]
     paths = source_files(raw_dir / str(edition), spec)
-    # a national year's revenue comes in a dozen parts: two threads read them in 1.0 s
-    # instead of 1.5 s per 10M rows (polars releases the GIL)
-    with ThreadPoolExecutor(min(len(paths), os.cpu_count() or 1)) as pool:
-        frames = pool.map(lambda path: read_extract(path, spec), paths)
-        files = {path.name: frame for path, frame in zip(paths, frames, strict=True)}
+    with ThreadPoolExecutor(1) as hasher:
+        fingerprint = hasher.submit(input_note, paths, rules, edition)
+        # a national year's revenue comes in a dozen parts: two threads read them in 1.0 s
+        # instead of 1.5 s per 10M rows (polars releases the GIL)
+        with ThreadPoolExecutor(min(len(paths), os.cpu_count() or 1)) as pool:
+            frames = pool.map(lambda path: read_extract(path, spec), paths)
+            files = {path.name: frame for path, frame in zip(paths, frames, strict=True)}
+        note = fingerprint.result()
     result = validate(files, spec, _schema(stg, source, edition, rules))
+    # no note while the source is restaged: a failure between leaves it unrecorded
+    stg.remove_note(note_name(source))
     later = ORDER[ORDER.index(source) + 1 :]
     stg.remove([STAGED_AS[s] for s in later] + list(COMPUTED_TABLES))
     for s in later:
@@ -57,6 +64,7 @@ def ingest_source(
     stg.remove(["load_audit"], source=source)
     if source == "revenue":
         stg.conn.register("accepted_revenue", result.accepted.to_arrow())
+        _sales_fit(stg, edition, paths)
         sql = STATEMENTS["shop_sales"].sql
         stg.write("shop_sales", sql, statement_parameters("shop_sales", edition, rules))
         stg.conn.unregister("accepted_revenue")
@@ -65,7 +73,27 @@ def ingest_source(
         stg.write_frame(source, result.accepted)
     stg.write_frame("rejected_rows", result.rejected, source)
     stg.write_frame("load_audit", result.audit, source)
+    stg.write_note(note_name(source), note)
     return result
+
+
+def _sales_fit(stg: Staging, edition: int, paths: list[Path]) -> None:
+    """Raise ``SumOutOfRange`` naming the shops whose sales sum beyond DECIMAL(18,2).
+
+    Each amount passed its rule, so no row is to blame: rejecting some would change the
+    shop's revenue silently; the edition fails instead, for a person to check them."""
+    over = stg.conn.execute(
+        "SELECT shop_id, sum(gmv_rmb) AS total FROM accepted_revenue GROUP BY shop_id "
+        f"HAVING abs(sum(gmv_rmb)) > {MONEY_LIMIT} ORDER BY shop_id LIMIT 6"
+    ).fetchall()
+    if over:
+        shops = ", ".join(f"{shop} ({total})" for shop, total in over[:5])
+        more = " and more" if len(over) > 5 else ""
+        files = ", ".join(p.name for p in paths)
+        raise SumOutOfRange(
+            f"edition {edition}, revenue ({files}): the sales of shop {shops}{more} sum beyond "
+            f"DECIMAL(18,2) (at most {MONEY_LIMIT})"
+        )
 
 
 def rejected_by_reason(result: Validated) -> dict[str, int]:

@@ -20,6 +20,18 @@ editions = dg.TimeWindowPartitionsDefinition(
 )
 
 
+def partition_range() -> tuple[int, int]:
+    """The first and last editions there are partitions for."""
+    keys = editions.get_partition_keys()
+    return int(keys[0]), int(keys[-1])
+
+
+def outside_partitions(years: list[int]) -> list[int]:
+    """Those of ``years`` that are not editions (before the first, or not yet begun)."""
+    first, last = partition_range()
+    return [y for y in years if not first <= y <= last]
+
+
 def edition_keys(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[int]:
     """The editions a run materializes: one, or a range in a single-run backfill."""
     return [int(key) for key in context.partition_keys]

@@ -17,7 +17,10 @@ import dagster as dg
 
 from taobao_pipeline.assets.checks import QualityResource
 from taobao_pipeline.definitions import defs
+from taobao_pipeline.errors import Failure
+from taobao_pipeline.partitions import outside_partitions, partition_range
 from taobao_pipeline.resources import RulesResource
+from taobao_pipeline.warehouse import Warehouse
 
 JOB = "designation_job"
 PATHS_RESOURCE = "paths"  # the definitions' resource that holds raw_dir, warehouse_path
@@ -29,7 +32,15 @@ Listener = Callable[[tuple[int, int], dg.EventLogEntry], None]
 
 
 class RunFailed(Exception):
-    """A run of the pipeline failed; the message is the failing step's error."""
+    """A run of the pipeline failed; ``failures`` says where and why, one per failure."""
+
+    def __init__(self, failures: list[Failure], published: list[str] | None = None) -> None:
+        lines = [str(f) for f in failures]
+        if published:  # the exit code says "not everything": say what was
+            lines.append(f"Published nonetheless: {', '.join(published)}.")
+        super().__init__("\n".join(lines))
+        self.failures = failures
+        self.published = published or []
 
 
 def contiguous(editions: list[int]) -> list[tuple[int, int]]:
@@ -43,15 +54,39 @@ def contiguous(editions: list[int]) -> list[tuple[int, int]]:
     return ranges
 
 
-def _failure(result: dg.ExecuteInProcessResult) -> str:
-    messages = []
+def _editions(result: dg.ExecuteInProcessResult) -> str:
+    tags = result.dagster_run.tags
+    if RANGE_START in tags:
+        return f"editions {tags[RANGE_START]}-{tags[RANGE_END]}"
+    return f"edition {tags.get('dagster/partition', '?')}"
+
+
+def _failure(result: dg.ExecuteInProcessResult) -> list[Failure]:
+    failures = []
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
         while error is not None and error.cause is not None and "dagster" in error.cls_name.lower():
             error = error.cause
+        kind = error.cls_name if error else "unknown"
         text = error.message.strip() if error else "unknown error"
-        messages.append(f"{event.step_key}: {text}")
-    return "\n".join(messages) or "the run failed"
+        # "package.module.Class: text" -> "text"
+        head, sep, rest = text.partition(": ")
+        if sep and head.rsplit(".", 1)[-1] == kind:
+            text = rest
+        failures.append(Failure(f"{_editions(result)}, {event.step_key}", kind, text))
+    return failures or [Failure(_editions(result), "unknown", "the run failed")]
+
+
+def _outside(raw_dir: Path, editions: list[int]) -> list[Failure]:
+    """A failure for each edition that is not a partition (say, a folder data/raw/2008)."""
+    first, last = partition_range()
+    failures = []
+    for e in outside_partitions(editions):
+        folder = raw_dir / str(e)
+        where = f"the folder {folder}" if folder.is_dir() else f"edition {e}"
+        sentence = f"{where} is outside the editions, which run from {first} to {last}"
+        failures.append(Failure("", "OutsideEditions", sentence))
+    return failures
 
 
 def _config_of(resource: dg.ConfigurableResource) -> dict[str, object]:
@@ -125,15 +160,20 @@ def run_editions(
             run_config=config, instance=instance, raise_on_error=False, run_id=run_id, **selection
         )
 
-    results, failures = [], []
-    for first, last in contiguous(editions):
-        attempts = [run(first, last)]
-        if not attempts[0].success and first < last:
-            # a file that cannot be used fails its own edition's load, not the others':
-            # each edition of the range again, in a run of its own
-            attempts = [run(edition, edition) for edition in range(first, last + 1)]
-        results += [r for r in attempts if r.success]
-        failures += [_failure(r) for r in attempts if not r.success]
+    # an edition outside the partitions fails alone, named, and the others run
+    failures: list[Failure] = _outside(raw_dir, editions)
+    editions = [e for e in editions if e not in outside_partitions(editions)]
+    results = []
+    # the run's editions are its own until it ends (another run of one waits its turn)
+    with Warehouse(warehouse).hold(editions):
+        for first, last in contiguous(editions):
+            attempts = [run(first, last)]
+            if not attempts[0].success and first < last:
+                # a file that cannot be used fails its own edition's load, not the others':
+                # each edition of the range again, in a run of its own
+                attempts = [run(edition, edition) for edition in range(first, last + 1)]
+            results += [r for r in attempts if r.success]
+            failures += [f for r in attempts if not r.success for f in _failure(r)]
     if failures:
-        raise RunFailed("\n".join(failures))
+        raise RunFailed(failures, [_editions(r) for r in results])
     return results

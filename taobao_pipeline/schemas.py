@@ -54,7 +54,12 @@ def _matches(pattern: str, error: str) -> pa.Check:
 
 
 def _not_negative(column: str) -> pa.Check:
-    return _check(lambda c: ~c.str.starts_with("-"), f"{column} is negative", lambda c: c >= 0)
+    # signs are read as numbers are: -0 is 0 (the contract)
+    return _check(
+        lambda c: ~c.str.starts_with("-") | c.str.contains(r"^-0+$"),
+        f"{column} is negative",
+        lambda c: c >= 0,
+    )
 
 
 def _is_date(column: str) -> pa.Check:

@@ -10,11 +10,14 @@ per source, read together as one table.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -40,6 +43,14 @@ class NotStaged(Exception):
     """A table an operation needs has not been staged for the edition."""
 
 
+class SumOutOfRange(Exception):
+    """A sum of money does not fit DECIMAL(18,2): the edition cannot be computed exactly."""
+
+
+# the largest amount DECIMAL(18,2) holds
+MONEY_LIMIT = "9999999999999999.99"
+
+
 # One in-memory database per process: opening one costs ~40 ms, and a run of 14 editions
 # opens an edition's staging hundreds of times (every asset and check).
 _DATABASE: duckdb.DuckDBPyConnection | None = None
@@ -47,6 +58,48 @@ _DATABASE: duckdb.DuckDBPyConnection | None = None
 _VIEWED: dict[tuple[str, str], tuple[tuple[str, int, int], ...]] = {}
 _KINDS: dict[str, dict[str, str]] = {}  # schema -> table -> VIEW or TABLE
 _LOCK = threading.Lock()  # editions may be staged from several threads
+
+
+# lock files this process holds -> how many times: a run holds its editions throughout,
+# and its steps (in the same process) take them again without waiting for themselves
+_HELD: dict[Path, int] = {}
+
+
+@contextlib.contextmanager
+def edition_lock(folder: Path) -> Iterator[None]:
+    """Hold an edition's staging folder alone (a lock file beside it), and remove what
+    writers that died in it left (``*.tmp-*``): while the lock is held, no one else writes.
+    Reentrant within a process. Take several in order of edition, never the other way."""
+    key = folder.with_name(folder.name + ".lock")
+    with _LOCK:
+        held = key in _HELD
+        if held:
+            _HELD[key] += 1
+    if held:
+        try:
+            yield
+        finally:
+            with _LOCK:
+                _HELD[key] -= 1
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(key, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with _LOCK:
+            _HELD[key] = 1
+        try:
+            for leftover in folder.glob("*.tmp-*"):
+                leftover.unlink(missing_ok=True)
+            yield
+        finally:
+            with _LOCK:
+                del _HELD[key]
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _temporary(path: Path) -> Path:
+    """A name to write ``path`` under before renaming it into place, unique to the write."""
+    return path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
 
 
 def _cursor(schema: str) -> duckdb.DuckDBPyConnection:
@@ -138,9 +191,20 @@ class Staging:
             f"CAST({c.name} AS {c.type}) AS {c.name}" for c in TABLES[table].columns
         )
         relation = self.conn.sql(f"SELECT {columns} FROM ({query})", params=params)
-        return self._replace(
-            table, source, lambda tmp: relation.write_parquet(str(tmp), compression=COMPRESSION)
-        )
+        try:
+            return self._replace(
+                table,
+                source,
+                lambda tmp: relation.write_parquet(str(tmp), compression=COMPRESSION),
+            )
+        except duckdb.ConversionException as e:
+            if "DECIMAL(18,2)" not in str(e):
+                raise
+            # the sums of valid amounts (a village's, a province's) can exceed the type
+            raise SumOutOfRange(
+                f"edition {self.edition}: {table}: a sum of money is beyond DECIMAL(18,2) "
+                f"(at most {MONEY_LIMIT}): {str(e).splitlines()[0]}"
+            ) from None
 
     def write_frame(self, table: str, frame: pl.DataFrame, source: str | None = None) -> int:
         """Like ``write``, for rows already in polars (written by polars: no copy to DuckDB);
@@ -156,7 +220,7 @@ class Staging:
 
     def _replace(self, table: str, source: str | None, write: Callable[[Path], object]) -> int:
         target = self._path(table, source)
-        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+        tmp = _temporary(target)
         self.folder.mkdir(parents=True, exist_ok=True)
         try:
             write(tmp)
@@ -172,14 +236,21 @@ class Staging:
     def write_note(self, table: str, note: dict[str, object]) -> None:
         """Record what ``table`` was staged under (say, the sales window), beside it."""
         path = self._note_path(table)
-        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(note, sort_keys=True))
-        os.replace(tmp, path)
+        tmp = _temporary(path)
+        try:
+            tmp.write_text(json.dumps(note, sort_keys=True))
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def note(self, table: str) -> dict[str, object] | None:
         """What ``table`` was staged under, if recorded."""
         path = self._note_path(table)
         return json.loads(path.read_text()) if path.exists() else None
+
+    def remove_note(self, name: str) -> None:
+        """Forget what ``name`` was staged under (before it is staged again)."""
+        self._note_path(name).unlink(missing_ok=True)
 
     def remove(self, tables: Iterable[str], source: str | None = None) -> None:
         """Unstage ``tables`` (for rejected rows and the audit, only ``source``'s part)."""

@@ -60,30 +60,44 @@ def _count(n: int) -> str:
     return f"{n:,}"
 
 
+def _figures(warehouse: Path, editions: list[int]) -> tuple[list[tuple], int, int]:
+    """National figures of ``editions`` and their rows read and rejected, as their publish
+    wrote them: from their staging, without opening the warehouse file (a foreign
+    read-write session on it would refuse a reader, though the run published)."""
+    national, read, rejected = [], 0, 0
+    for edition in sorted(set(editions)):
+        with Warehouse(warehouse).staging(edition) as stg:
+            national += stg.conn.execute(
+                "SELECT edition, taobao_villages, taobao_towns, revenue_rmb, active_shops "
+                "FROM national_summary"
+            ).fetchall()
+            [(r, j)] = stg.conn.execute(
+                "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_rejected), 0) "
+                "FROM load_audit"
+            ).fetchall()
+        read, rejected = read + int(r), rejected + int(j)
+    return national, read, rejected
+
+
 def run_summary(
     warehouse: Path,
     editions: list[int],
+    ran: list[int],
     seconds: float,
     runs: int,
     dagster_home: str | None,
 ) -> str:
-    """What the run did, the latest edition's figures in words, and where to go next."""
-    with Warehouse(warehouse).read_only() as conn:
-        national = conn.execute(
-            "SELECT edition, taobao_villages, taobao_towns, revenue_rmb, active_shops "
-            "FROM national_summary WHERE list_contains($e, edition) ORDER BY edition",
-            {"e": editions},
-        ).fetchall()
-        rows_read, rows_rejected = conn.execute(
-            "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_rejected), 0) "
-            "FROM load_audit WHERE list_contains($e, edition)",
-            {"e": editions},
-        ).fetchone()
-    ran = ", ".join(editions_label(*r) for r in contiguous(editions))
+    """What the run did (``ran``: the editions computed, the others were unchanged), the
+    national figures of ``editions``, the latest in words, and where to go next."""
+    national, rows_read, rows_rejected = _figures(warehouse, editions)
+    spans = ", ".join(editions_label(*r) for r in contiguous(ran))
     lines = [
-        f"Ran edition{'s' if len(editions) > 1 else ''} {ran} in {clock(seconds)} "
-        f"({runs} run{'s' if runs > 1 else ''} of designation_job).",
+        f"Ran edition{'s' if len(ran) > 1 else ''} {spans} in {clock(seconds)} "
+        f"({runs} run{'s' if runs > 1 else ''} of designation_job)."
+        if ran
+        else "Nothing to run: every edition is unchanged since it was published.",
         "",
+        "National summary:",
         f"{'edition':>7}  {'Taobao villages':>15}  {'Taobao towns':>12}  "
         f"{'their revenue':<18}  {'active shops':>12}",
     ]

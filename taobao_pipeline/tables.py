@@ -451,15 +451,25 @@ TABLE_LIST: tuple[Table, ...] = (
         (
             col("edition", False),
             col("file", False),
-            col("sha256", False, "SHA-256 of the file's bytes", type="VARCHAR"),
-            col("bytes", False, "Size of the file in bytes", type="BIGINT"),
             col(
-                "rules", False, "JSON of the thresholds and cut-off month in force", type="VARCHAR"
+                "sha256",
+                True,
+                "SHA-256 of the file's bytes; empty when a step ran under other rules or code "
+                "than the publish, so the next run recomputes the edition",
+                type="VARCHAR",
+            ),
+            col("bytes", True, "Size of the file in bytes", type="BIGINT"),
+            col(
+                "rules",
+                False,
+                "JSON of the thresholds and cut-off month in force for the edition",
+                type="VARCHAR",
             ),
             col(
                 "code_version",
                 False,
-                "Version of the pipeline that computed the edition",
+                "Version of the pipeline that computed the edition: package version and a "
+                "digest of its source and SQL files and of its libraries' versions",
                 type="VARCHAR",
             ),
             col("run_id", False, "The Dagster run that published the edition", type="VARCHAR"),

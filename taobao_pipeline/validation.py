@@ -13,9 +13,10 @@ import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
-from taobao_pipeline.extracts import FILE, ROW
+from taobao_pipeline.extracts import EXTRA, FILE, ROW
 from taobao_pipeline.schemas import Source
 
+TOO_LONG = "more fields than the header"
 REJECTED_COLUMNS = {
     "source": pl.Utf8,
     "file": pl.Utf8,
@@ -145,6 +146,24 @@ def _combine(parts: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat([p.with_columns(pl.col(c).cast(pl.String) for c in mixed) for p in parts])
 
 
+def _extra(part: pl.DataFrame) -> pl.Expr:
+    """A part's fields beyond its header (see ``extracts.EXTRA``); null if none is."""
+    return pl.col(EXTRA) if EXTRA in part.columns else pl.lit(None, pl.Utf8).alias(EXTRA)
+
+
+def _with_too_long(failed: pl.DataFrame, combined: pl.DataFrame) -> pl.DataFrame:
+    """``failed`` (row position -> reasons) with the rows that have more fields than the
+    header: a row-level problem like any other (the contract), listed first."""
+    too_long = combined.select(pl.col(EXTRA).is_not_null().arg_true().cast(pl.Int64).alias("index"))
+    if too_long.is_empty():
+        return failed
+    return (
+        pl.concat([too_long.with_columns(pl.lit(TOO_LONG).alias("reason")), failed])
+        .group_by("index", maintain_order=True)
+        .agg(pl.col("reason").str.join("; "))
+    )
+
+
 def _with_optional(part: pl.DataFrame, source: Source) -> pl.DataFrame:
     missing = [c for c in source.optional if c not in part.columns]
     return part.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in missing)
@@ -160,15 +179,15 @@ def validate(
     names = list(files)
     parts = [_with_optional(p, source) for p in files.values()]
     # the parts are one extract, judged at once: a reference check builds its lookup once
-    combined = _combine([p.select(*source.columns, FILE, ROW) for p in parts])
-    failed = _rule_failures(combined.select(source.columns), schema)
+    combined = _combine([p.select(*source.columns, FILE, ROW, _extra(p)) for p in parts])
+    failed = _with_too_long(_rule_failures(combined.select(source.columns), schema), combined)
     failures = pl.concat(
         [combined.select(FILE, ROW)[failed["index"]], failed.select("reason")], how="horizontal"
     )
     kept = (
         combined.with_row_index("_index")
         .filter(~pl.col("_index").is_in(failed["index"].cast(pl.UInt32).implode()))
-        .drop("_index")
+        .drop("_index", EXTRA)
     )
     passed = kept.with_columns(t.load(n, combined.schema[n]) for n, t in source.typed.items())
     _all_converted(kept, passed, source)

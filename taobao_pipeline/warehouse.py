@@ -13,10 +13,15 @@ import contextlib
 import fcntl
 import os
 import shutil
+import struct
+import time
+import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from taobao_pipeline.official_lists import (
     OfficialList,
@@ -25,7 +30,7 @@ from taobao_pipeline.official_lists import (
 )
 from taobao_pipeline.provinces import provinces_frame
 from taobao_pipeline.reconciliation import write_reconciliation
-from taobao_pipeline.staging import Staging
+from taobao_pipeline.staging import Staging, edition_lock
 from taobao_pipeline.tables import (
     PUBLISHED_TABLES,
     WAREHOUSE_TABLES,
@@ -45,6 +50,46 @@ def storage_number(path: Path) -> int:
     with open(path, "rb") as f:
         header = f.read(20)
     return int.from_bytes(header[12:20], "little") if header[8:12] == b"DUCK" else -1
+
+
+# struct flock of Linux (l_type, l_whence, l_start, l_len, l_pid), for fcntl's lock queries
+FLOCK = "hhqqi"
+# test-only: "<point>=<file>" makes the publish touch <file> at <point> and wait until the
+# file is removed, so that fault-injection tests can kill or starve it exactly there
+PAUSE_AT = "TAOBAO_TEST_PAUSE_AT"
+
+
+# a session that can read the warehouse's tables and nothing else: no file, network or
+# extension access (so no ATTACH, COPY TO, read_text, INSTALL), and no SET to undo it
+SANDBOX = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+
+
+@dataclass(frozen=True)
+class Published:
+    """Row counts of the warehouse a publish wrote: per table, and per table with an
+    edition column, per edition of the publish."""
+
+    rows: dict[str, int]
+    per_edition: dict[str, dict[int, int]]
+
+
+class WarehouseBusy(Exception):
+    """The warehouse file cannot be replaced now; nothing was published."""
+
+
+def _pause(point: str) -> None:
+    """Wait at ``point`` of the publish if a test asked to (see ``PAUSE_AT``)."""
+    name, _, flag = os.environ.get(PAUSE_AT, "").partition("=")
+    if name != point or not flag:
+        return
+    Path(flag).touch()
+    while Path(flag).exists():
+        time.sleep(0.02)
 
 
 @contextlib.contextmanager
@@ -88,19 +133,38 @@ class Warehouse:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.staging_dir = self.path.parent / "staging"
+        # the warehouse's own: two warehouses in one folder never share staged editions
+        self.staging_dir = self.path.with_name(self.path.name + ".staging")
 
     def staging_path(self, edition: int) -> Path:
         return self.staging_dir / str(edition)
 
     @contextlib.contextmanager
     def staging(self, edition: int) -> Iterator[Staging]:
-        """``edition``'s staged tables (see ``staging.Staging``)."""
-        staged = Staging(self.staging_path(edition), edition)
-        try:
-            yield staged
-        finally:
-            staged.close()
+        """``edition``'s staged tables (see ``staging.Staging``), held while in use: two
+        runs of one edition take turns at least step by step (see ``hold`` for whole runs)."""
+        with edition_lock(self.staging_path(edition)):
+            staged = Staging(self.staging_path(edition), edition)
+            try:
+                yield staged
+            finally:
+                staged.close()
+
+    @contextlib.contextmanager
+    def hold(self, editions: Iterable[int]) -> Iterator[None]:
+        """Hold the editions' staging (in order of edition, before the publish lock: every
+        holder takes them in that order, so none waits for another in a circle). A run
+        holds its editions from its first step to its publish, so that two runs of one
+        edition take turns instead of clearing each other's staged tables. Removes what
+        dead writers left, in staging and beside the warehouse."""
+        with contextlib.ExitStack() as held:
+            for edition in sorted(set(editions)):
+                held.enter_context(edition_lock(self.staging_path(edition)))
+            # dead publishes' copies go first: left until the next publish, they could
+            # fill the disk so that the run fails before it gets there
+            with self._publish_lock():
+                self._remove_leftovers()
+            yield
 
     @contextlib.contextmanager
     def _publish_lock(self) -> Iterator[None]:
@@ -113,21 +177,71 @@ class Warehouse:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def _remove_leftovers(self) -> None:
+        """Remove the temporary copies of the warehouse (and their DuckDB logs) left by
+        publishes that were killed; only called under the publish lock, so none is a live
+        writer's."""
+        for leftover in self.path.parent.glob(f"{self.path.name}.publishing-*"):
+            leftover.unlink(missing_ok=True)
+
+    def foreign_writer(self) -> int | None:
+        """The PID of a process holding the warehouse open read-write, if any (DuckDB
+        holds a POSIX write lock on the file). An open file description lock is asked,
+        so that closing it leaves this process's own DuckDB locks alone."""
+        query = getattr(fcntl, "F_OFD_GETLK", None)  # Linux only: elsewhere, unnamed
+        if query is None:
+            return None
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            probe = struct.pack(FLOCK, fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0)
+            kind, _, _, _, pid = struct.unpack(FLOCK, fcntl.fcntl(fd, query, probe))
+        finally:
+            os.close(fd)
+        return pid if kind == fcntl.F_WRLCK else None
+
+    def _check_live_file(self) -> None:
+        """Refuse to publish over changes a foreign session holds in its log (the
+        ``.wal`` beside the file): the rename would leave them to be replayed on the
+        new file. A foreign read-write session without changes keeps its snapshot."""
+        wal = self.path.with_name(self.path.name + ".wal")
+        if not wal.exists():
+            return
+        writer = self.foreign_writer()
+        holder = f"a DuckDB session (PID {writer})" if writer else "a DuckDB session"
+        raise WarehouseBusy(
+            f"{self.path}: {holder} wrote to the warehouse outside the pipeline and its "
+            f"changes are still in {wal.name}; nothing was published. Close that session "
+            "(or open the file once with DuckDB and close it, to apply the log), or delete "
+            f"{wal.name} to discard those changes, then run again."
+        )
+
     @contextlib.contextmanager
     def update(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection with a copy of the warehouse attached as ``wh``; on success the
-        copy replaces the warehouse in one rename, on error it is thrown away."""
+        copy replaces the warehouse in one rename, on error it is thrown away.
+
+        The copy's name is unique to this publish (not the PID: in a container every run
+        may be PID 1, and a killed run's DuckDB log would be replayed by the next one), and
+        the copies and logs of killed publishes are removed before anything else.
+        """
         with self._publish_lock():
-            tmp = self.path.with_name(f"{self.path.name}.publishing-{os.getpid()}")
-            tmp.unlink(missing_ok=True)
-            options = ""
-            # a file of a newer format (written before the format was fixed) is rebuilt
-            earlier = self.path.exists() and storage_number(self.path) != STORAGE_NUMBER
-            if self.path.exists() and not earlier:
-                shutil.copyfile(self.path, tmp)
-            else:
-                options = f" (STORAGE_VERSION '{STORAGE_VERSION}')"
+            self._remove_leftovers()
+            self._check_live_file()
+            tmp = self.path.with_name(f"{self.path.name}.publishing-{uuid.uuid4().hex}")
+            created = [tmp, tmp.with_name(tmp.name + ".wal")]
             try:
+                _pause("locked")
+                options = ""
+                # a file of a newer format (written before the format was fixed) is rebuilt
+                earlier = self.path.exists() and storage_number(self.path) != STORAGE_NUMBER
+                if self.path.exists() and not earlier:
+                    shutil.copyfile(self.path, tmp)
+                else:
+                    options = f" (STORAGE_VERSION '{STORAGE_VERSION}')"
+                _pause("copied")
                 conn = duckdb.connect()
                 try:
                     # no progress bar on the run's output for long statements
@@ -144,22 +258,35 @@ class Warehouse:
                     ensure_tables(conn, PUBLISHED_TABLES, "wh")
                     write_provinces(conn)
                     yield conn
+                    _pause("committed")
                     describe_tables(conn, "wh")  # every table and column, described
                     conn.execute("CHECKPOINT wh")
                     conn.execute("DETACH wh")
                 finally:
                     conn.close()
+                _pause("checkpointed")
+                self._check_live_file()  # a session may have written meanwhile
                 os.replace(tmp, self.path)
+                _pause("replaced")
             finally:
-                tmp.unlink(missing_ok=True)
+                for path in created:
+                    path.unlink(missing_ok=True)
 
-    def publish(self, editions: Iterable[int]) -> dict[str, int]:
-        """Replace ``editions`` in the warehouse with their staged tables, atomically.
+    def publish(
+        self, editions: Iterable[int], provenance: pl.DataFrame | None = None
+    ) -> Published:
+        """Replace ``editions`` in the warehouse with their staged tables, atomically, and
+        their ``edition_provenance`` with ``provenance`` (none given: no record, so the
+        next run recomputes them).
 
-        Returns the warehouse's row count per table after publishing (every table).
+        Returns the warehouse's row counts after publishing, counted in the publish's
+        own connection: nothing else opens the live file.
         """
-        with self.update() as conn:
-            return self._replace(conn, sorted(set(editions)))
+        editions = sorted(set(editions))
+        with self.hold(editions), contextlib.ExitStack() as opened:
+            staged = [opened.enter_context(self.staging(edition)) for edition in editions]
+            with self.update() as conn:
+                return self._insert(conn, editions, staged, provenance)
 
     def import_official_lists(
         self, lists: dict[int, OfficialList], reconcile: bool = True
@@ -180,13 +307,18 @@ class Warehouse:
                 for t in ("official_villages", "official_towns", "official_reconciliation")
             }
 
-    def _replace(self, conn: duckdb.DuckDBPyConnection, editions: list[int]) -> dict[str, int]:
+    def _insert(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        editions: list[int],
+        staged_editions: list[Staging],
+        provenance: pl.DataFrame | None,
+    ) -> Published:
         staged: dict[str, list[str]] = {table: [] for table in WAREHOUSE_TABLES}
-        for edition in editions:
-            with self.staging(edition) as stg:
-                stg.require(WAREHOUSE_TABLES)
-                for table in WAREHOUSE_TABLES:
-                    staged[table] += [str(f) for f in stg.files(table)]
+        for stg in staged_editions:
+            stg.require(WAREHOUSE_TABLES)
+            for table in WAREHOUSE_TABLES:
+                staged[table] += [str(f) for f in stg.files(table)]
         conn.execute("BEGIN")
         for table, files in staged.items():
             conn.execute(
@@ -194,6 +326,14 @@ class Warehouse:
             )
             # all editions in one statement: DuckDB writes large batches faster
             conn.execute(f"INSERT INTO wh.{table} BY NAME SELECT * FROM read_parquet({files})")
+        # what the editions were computed from, in the same transaction as their rows
+        conn.execute(
+            "DELETE FROM wh.edition_provenance WHERE list_contains($e, edition)", {"e": editions}
+        )
+        if provenance is not None:
+            conn.register("provenance", provenance.filter(pl.col("edition").is_in(editions)))
+            conn.execute("INSERT INTO wh.edition_provenance BY NAME SELECT * FROM provenance")
+            conn.unregister("provenance")
         # the first designation may move when any edition is (re)loaded
         conn.execute(
             """
@@ -206,17 +346,40 @@ class Warehouse:
         reconcile_official_lists(conn)
         write_reconciliation(conn)
         conn.execute("COMMIT")
-        return {
+        rows = {
             table: conn.execute(f"SELECT count(*) FROM wh.{table}").fetchall()[0][0]
             for table in PUBLISHED_TABLES
         }
+        per_edition = {
+            table: dict(
+                conn.execute(
+                    f"SELECT edition, count(*) FROM wh.{table} "
+                    "WHERE list_contains($e, edition) GROUP BY edition",
+                    {"e": editions},
+                ).fetchall()
+            )
+            for table, spec in PUBLISHED_TABLES.items()
+            if "edition" in spec.names
+        }
+        return Published(rows, per_edition)
+
+    def staged_summary(self, editions: Iterable[int]) -> pl.DataFrame:
+        """``national_summary`` of ``editions`` as staged, which is what their publish
+        wrote: read without opening the warehouse file (a foreign read-write session on it
+        would refuse a reader, though the run published)."""
+        frames = []
+        for edition in sorted(set(editions)):
+            with self.staging(edition) as stg:
+                frames.append(stg.conn.sql("SELECT * FROM national_summary").pl())
+        return pl.concat(frames)
 
     @contextlib.contextmanager
-    def read_only(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection to the published warehouse."""
+    def read_only(self, sandbox: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to the published warehouse; with ``sandbox``, one that
+        can reach nothing but its tables (for SQL typed by a user, see ``SANDBOX``)."""
         if not self.path.exists():
             raise FileNotFoundError(f"no warehouse at {self.path}: run the pipeline first")
-        conn = duckdb.connect(str(self.path), read_only=True)
+        conn = duckdb.connect(str(self.path), read_only=True, config=SANDBOX if sandbox else {})
         try:
             yield conn
         finally:

@@ -27,6 +27,8 @@ from taobao_pipeline_tests.extracts import (
     write_csv,
     write_edition,
 )
+from taobao_pipeline_tests.generated_run import GeneratedRun
+from taobao_pipeline_tests.generated_run import generated_run as build_generated_run
 from taobao_pipeline_tests.scenarios import boundary_edition
 from taobao_pipeline_tests.user_world import user_world
 
@@ -107,3 +109,9 @@ def rejected_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     warehouse = folder.parents[1] / "taobao.duckdb"
     run_editions(folder.parent, warehouse, [YEAR])
     return warehouse
+
+
+@pytest.fixture(scope="session")
+def generated_run(tmp_path_factory: pytest.TempPathFactory) -> GeneratedRun:
+    """Generated extracts at scale 0.01 run by the command line (``generated_run``)."""
+    return build_generated_run(tmp_path_factory.mktemp("generated"))

@@ -24,6 +24,7 @@ from taobao_pipeline.assets.checks import (
 )
 from taobao_pipeline.assets.metadata import SINGLE_RUN, edition_metadata, markdown_table, table_spec
 from taobao_pipeline.computations import STATEMENTS, compute
+from taobao_pipeline.fingerprints import code_version, staged_provenance
 from taobao_pipeline.partitions import edition_keys, editions, for_each_edition
 from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.sql import load
@@ -135,17 +136,14 @@ def designate_and_publish(
         names = ", ".join(f"{c.asset_key.to_user_string()}:{c.check_name}" for c in failed)
         raise dg.Failure(f"editions {keys} not published: blocking checks failed: {names}")
 
-    counts = wh.publish(keys)
-    with wh.read_only() as conn:
-        for table in ("reconciliation", "official_reconciliation"):
-            per = dict(
-                conn.execute(
-                    f"SELECT edition, count(*) FROM {table} WHERE list_contains($e, edition) "
-                    "GROUP BY edition",
-                    {"e": keys},
-                ).fetchall()
-            )
-            figures[table] = {e: {"rows": per.get(e, 0)} for e in keys}
+    # with what each edition was computed from, in the same transaction: `run` skips it
+    # while its files, rules and code stay the same; counted by the publish itself:
+    # nothing but the publish opens the warehouse file
+    published = wh.publish(keys, staged_provenance(wh, keys, in_force, context.run.run_id))
+    counts = published.rows
+    for table in ("reconciliation", "official_reconciliation"):
+        per = published.per_edition[table]
+        figures[table] = {e: {"rows": per.get(e, 0)} for e in keys}
     figures["provinces"] = {e: {"rows": counts["provinces"]} for e in keys}
     for spec in DESIGNATION_SPECS:
         table = spec.key.to_user_string()
@@ -153,5 +151,6 @@ def designate_and_publish(
         metadata["dagster/row_count"] = counts[table]  # the whole table, every edition
         if table == "national_summary":
             metadata["warehouse"] = dg.MetadataValue.path(str(wh.path))
+            metadata["code_version"] = code_version()
         yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
     yield from checks

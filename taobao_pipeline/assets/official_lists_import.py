@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 from taobao_pipeline.assets.metadata import (
@@ -91,17 +92,23 @@ def import_official_lists(
 def _imported(
     context: dg.AssetCheckExecutionContext, paths: PathsResource, sql: str
 ) -> pl.DataFrame:
-    """``sql`` over the run's editions of ``official_villages``; empty if none was imported."""
-    wh = paths.warehouse
-    if not wh.path.exists():
+    """``sql`` over ``official_villages`` as the run's editions' lists hold it (read from
+    their files, as the asset imported them); empty if no list was delivered. Not read
+    from the warehouse: only the publish opens that file, and a foreign read-write
+    session on it would refuse a reader after the import succeeded."""
+    frames = []
+    for edition in edition_keys(context):
+        path = official_list_file(paths.raw / str(edition))
+        if path is not None:
+            frames.append(read_official_list(path, edition).villages)
+    if not frames:
         return pl.DataFrame()
-    with wh.read_only() as conn:
-        exists = conn.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'official_villages'"
-        ).fetchall()[0][0]
-        if not exists:
-            return pl.DataFrame()
+    conn = duckdb.connect()
+    try:
+        conn.register("official_villages", pl.concat(frames, how="diagonal_relaxed"))
         return conn.sql(sql, params={"e": edition_keys(context)}).pl()
+    finally:
+        conn.close()
 
 
 @dg.asset_check(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from taobao_pipeline.cli import parse_editions
 from taobao_pipeline_tests.extracts import write_edition
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, boundary_edition
+from taobao_pipeline_tests.warehouse_queries import read_table
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +66,10 @@ def test_run_fails_with_the_file_and_problem(tmp_path: Path) -> None:
     run = cli("run", "--raw-dir", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "w.duckdb"))
     assert run.returncode == 1
     assert "shops.{parquet,csv,csv.gz}: file is missing" in run.stderr
+    assert "STEP_FAILURE" not in run.stderr  # Dagster's log only when asked for:
+    args = ("--raw-dir", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "w.duckdb"))
+    verbose = cli("run", "--verbose", *args)
+    assert verbose.returncode == 1 and "STEP_FAILURE" in verbose.stderr
 
 
 def test_run_that_fails_says_which_step_of_which_editions(tmp_path: Path) -> None:
@@ -84,3 +92,63 @@ def test_run_that_fails_says_which_step_of_which_editions(tmp_path: Path) -> Non
 def test_run_without_editions_says_so(tmp_path: Path) -> None:
     run = cli("run", "--raw-dir", str(tmp_path), "--warehouse", str(tmp_path / "w.duckdb"))
     assert run.returncode == 2 and "no edition folders" in run.stderr
+
+
+HOSTILE = (
+    # the reported attack: attach a scratch database, drop the warehouse, attach it writable
+    "ATTACH '{scratch}' AS s (READ_WRITE); USE s; DETACH taobao; "
+    "ATTACH '{warehouse}' AS rw (READ_WRITE); DELETE FROM rw.taobao_villages",
+    "DELETE FROM taobao_villages",
+    "COPY (SELECT * FROM taobao_villages) TO '{scratch}.csv'",
+    "SELECT * FROM read_text('/etc/passwd')",
+    "INSTALL httpfs",
+    "SET enable_external_access = true",
+    "SELECT * FROM 'https://example.org/x.csv'",
+)
+
+
+def test_query_refuses_anything_but_reading_the_warehouse(
+    boundary_run: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "taobao.duckdb"
+    shutil.copyfile(boundary_run, warehouse)
+    scratch = tmp_path / "scratch.duckdb"
+    for sql in HOSTILE:
+        sql = sql.format(scratch=scratch, warehouse=warehouse)
+        done = cli("query", sql, "--warehouse", str(warehouse))
+        assert done.returncode == 1, (sql, done.stdout)
+        assert done.stderr.startswith("error: refused:"), (sql, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert not scratch.exists() and not Path(f"{scratch}.csv").exists()
+    counted = cli(
+        "query", "SELECT count(*) AS n FROM taobao_villages", "--warehouse", str(warehouse)
+    )
+    assert str(len(TAOBAO_VILLAGES) * 3) in counted.stdout
+
+
+def test_query_formats_and_output_files_keep_money_exact(
+    boundary_run: Path, tmp_path: Path
+) -> None:
+    sql = "SELECT edition, revenue_rmb FROM national_summary ORDER BY edition"
+    expected = read_table(boundary_run, sql)
+    money = [str(r) for _, r in expected]
+    wh = ("--warehouse", str(boundary_run))
+    as_csv = cli("query", sql, *wh, "--format", "csv")
+    assert as_csv.stdout.splitlines() == ["edition,revenue_rmb"] + [f"{e},{r}" for e, r in expected]
+    as_json = json.loads(cli("query", sql, *wh, "--format", "json").stdout)
+    assert [row["revenue_rmb"] for row in as_json] == money  # exact text, never a float
+    markdown = cli("query", sql, *wh, "--format", "markdown").stdout.splitlines()
+    assert markdown[0].replace(" ", "") == "|edition|revenue_rmb|" and money[0] in markdown[2]
+    parquet = tmp_path / "out.parquet"
+    assert cli("query", sql, *wh, "--output", str(parquet)).returncode == 0
+    frame = pl.read_parquet(parquet)
+    assert frame.schema["revenue_rmb"] == pl.Decimal(18, 2)
+    assert [str(v) for v in frame["revenue_rmb"]] == money
+    csv_file = tmp_path / "out.csv"
+    done = cli("query", sql, *wh, "--output", str(csv_file))
+    assert done.stdout.strip() == f"wrote {len(expected)} rows to {csv_file}"
+    assert csv_file.read_text() == as_csv.stdout
+    wrong = cli("query", sql, *wh, "--output", str(tmp_path / "out.xlsx"))
+    assert wrong.returncode == 2 and ".csv or .parquet" in wrong.stderr
+    nowhere = cli("query", sql, *wh, "--output", str(tmp_path / "no" / "out.csv"))
+    assert nowhere.returncode == 1 and nowhere.stderr.startswith("error: cannot write ")

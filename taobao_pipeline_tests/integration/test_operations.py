@@ -31,14 +31,15 @@ def evaluations(results: list[dg.ExecuteInProcessResult]) -> dict[str, list]:
     return out
 
 
-def test_schedule_asks_for_the_edition_whose_window_closed() -> None:
+def test_schedule_asks_for_the_edition_whose_window_closed(tmp_path: Path) -> None:
     schedule = defs.resolve_schedule_def("annual_designation")
     assert schedule.cron_schedule == "0 6 15 * *"
+    paths = PathsResource(raw_dir=str(tmp_path / "raw"), warehouse_path=str(tmp_path / "w.duckdb"))
 
     def tick(day: dt.date, rules: RulesResource) -> dg.RunRequest | dg.SkipReason:
         when = dt.datetime(day.year, day.month, day.day, 6, tzinfo=dt.UTC)
         context = dg.build_schedule_context(
-            scheduled_execution_time=when, resources={"rules": rules}
+            scheduled_execution_time=when, resources={"rules": rules, "paths": paths}
         )
         return schedule(context)
 
@@ -54,9 +55,10 @@ def test_schedule_asks_for_the_edition_whose_window_closed() -> None:
     assert edition_closed(dt.date(2021, 2, 15), december) is None
 
 
-def test_sensor_asks_once_per_change(raw: Path) -> None:
+def test_sensor_asks_once_per_change(raw: Path, tmp_path: Path) -> None:
     sensor = defs.resolve_sensor_def("new_extracts")
-    resources = {"paths": PathsResource(raw_dir=str(raw))}
+    paths = PathsResource(raw_dir=str(raw), warehouse_path=str(tmp_path / "w.duckdb"))
+    resources = {"paths": paths, "rules": RulesResource()}
 
     def tick(cursor: str | None) -> dg.SensorResult:
         with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
@@ -74,6 +76,9 @@ def test_sensor_asks_once_per_change(raw: Path) -> None:
     assert tick(changed.cursor).run_requests == []
     (raw / "2021").mkdir()
     (raw / "2021" / "villages.csv").write_text("village_code\n")
+    assert [r.partition_key for r in tick(changed.cursor).run_requests] == ["2021"]
+    # a folder that is no edition is left out (a request for it would fail the tick)
+    (raw / "2008").mkdir()
     assert [r.partition_key for r in tick(changed.cursor).run_requests] == ["2021"]
 
 

@@ -1,0 +1,210 @@
+"""The HTML report: its numbers, its place in a run, and the file in a real Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from taobao_pipeline.report import build_report, report_path
+from taobao_pipeline.report.charts import SERIES
+from taobao_pipeline_tests.generated_run import GeneratedRun
+from taobao_pipeline_tests.warehouse_queries import read_table
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CHARTS = [
+    "chart-record",
+    "chart-money",
+    "chart-regions",
+    "chart-provinces",
+    "chart-counties",
+    "chart-audit",
+    "chart-reasons",
+    "chart-official",
+]
+TILES = "#chart-provinces g.map_layer_0_marks path"
+
+
+class _Headline(HTMLParser):
+    """measure -> (data-value, shown text) of the report's headline figures."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: dict[str, tuple[str, str]] = {}
+        self._open: tuple[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "dd" and "data-measure" in a:
+            self._open = (a["data-measure"] or "", a["data-value"] or "")
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self.figures[self._open[0]] = (self._open[1], data)
+            self._open = None
+
+
+@pytest.fixture(scope="module")
+def report(generated_run: GeneratedRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    build_report(generated_run.warehouse, out)
+    return out
+
+
+def test_run_writes_the_report_and_prints_its_path(generated_run: GeneratedRun) -> None:
+    path = report_path(generated_run.warehouse)
+    assert path.is_file()
+    assert f"Report: {path}" in generated_run.run_output.splitlines()
+
+
+def test_headline_numbers_equal_the_warehouse(report: Path, generated_run: GeneratedRun) -> None:
+    parser = _Headline()
+    parser.feed(report.read_text(encoding="utf-8"))
+    figures = parser.figures
+    [(edition, villages, towns, revenue, shops, provinces)] = read_table(
+        generated_run.warehouse,
+        "SELECT edition, taobao_villages, taobao_towns, revenue_rmb, active_shops, provinces "
+        "FROM national_summary ORDER BY edition DESC LIMIT 1",
+    )
+    [(first_villages,)] = read_table(
+        generated_run.warehouse,
+        "SELECT taobao_villages FROM national_summary ORDER BY edition LIMIT 1",
+    )
+    assert edition == 2020
+    assert figures["taobao_villages"] == (str(villages), f"{villages:,}")
+    assert figures["taobao_towns"] == (str(towns), f"{towns:,}")
+    assert Decimal(figures["revenue_rmb"][0]) == revenue  # exact, to the fen
+    assert figures["revenue_rmb"][1] == f"RMB {revenue / Decimal('1e9'):,.1f} billion"
+    assert figures["active_shops"] == (str(shops), f"{shops:,}")
+    assert figures["provinces"][0] == str(provinces)
+    assert figures["first_taobao_villages"][0] == str(first_villages)
+
+
+def test_the_report_asset_links_the_file_and_previews_the_headline(
+    generated_run: GeneratedRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(generated_run.dagster_home))
+    with dg.DagsterInstance.get() as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("report"))
+    assert event is not None and event.asset_materialization is not None
+    metadata = event.asset_materialization.metadata
+    path = report_path(generated_run.warehouse)
+    assert metadata["path"] == dg.MetadataValue.path(str(path))
+    assert metadata["url"] == dg.MetadataValue.url(path.resolve().as_uri())
+    [(villages, towns)] = read_table(
+        generated_run.warehouse,
+        "SELECT taobao_villages, taobao_towns FROM national_summary WHERE edition = 2020",
+    )
+    assert metadata["taobao_villages"].value == villages
+    assert metadata["taobao_towns"].value == towns
+    assert f"| Taobao villages, 2020 | {villages:,} |" in metadata["headline"].value
+
+
+def _browser_available() -> str | None:
+    """Why the browser test cannot run here, or None."""
+    if not Path(CHROMIUM).exists():
+        how = "scripts/install-browser.sh" if shutil.which("apt-get") else "no apt-get"
+        return f"{CHROMIUM} is missing ({how})"
+    return None
+
+
+def test_the_report_in_a_real_browser(report: Path, tmp_path: Path) -> None:
+    reason = _browser_available()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    url = report.resolve().as_uri()
+    requests: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: requests.append(r.url))
+            # anything but the page itself is refused, so a fetch could not succeed unseen
+            page.route(
+                "**/*",
+                lambda route: route.continue_() if route.request.url == url else route.abort(),
+            )
+            page.goto(url)
+            page.wait_for_function("document.body.dataset.rendered !== undefined")
+            assert page.evaluate("document.body.dataset.rendered") == str(len(CHARTS))
+            for chart in CHARTS:
+                marks = page.locator(f"#{chart} svg g.role-mark > *").count()
+                assert marks > 0, f"{chart} has no marks"
+
+            # editions without a published figure (2012) are drawn apart from the others
+            fills = page.eval_on_selector_all(
+                "#chart-record g.role-mark path", "els => els.map(e => e.getAttribute('fill'))"
+            )
+            # computed with and without a published figure, and the published figures
+            assert set(SERIES.values()) <= set(fills)
+
+            # Chinese names are drawn as text (the province labels of the map)
+            labels = page.locator("#chart-provinces g.map_layer_1_marks text").all_text_contents()
+            assert "浙江" in labels and len(labels) == 31
+
+            # the edition selector redraws the map
+            before = page.eval_on_selector_all(TILES, "els => els.map(e => e.getAttribute('fill'))")
+            assert all("Edition: 2020" in a for a in _aria(page))
+            page.select_option("#chart-provinces select", "2012")
+            page.wait_for_function(
+                f"document.querySelector('{TILES}').getAttribute('aria-label')"
+                ".includes('Edition: 2012')"
+            )
+            after = page.eval_on_selector_all(TILES, "els => els.map(e => e.getAttribute('fill'))")
+            assert len(after) == len(before) == 31
+            assert after != before
+            assert all("Edition: 2012" in a for a in _aria(page))
+
+            # a tooltip names the province under the pointer
+            page.locator(TILES).first.hover(force=True)
+            page.wait_for_selector("#vg-tooltip-element.visible")
+            assert "Province" in page.inner_text("#vg-tooltip-element")
+
+            shot = tmp_path / "report.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()
+    assert errors == []
+    assert requests == [url]
+
+
+def _aria(page) -> list[str]:
+    return page.eval_on_selector_all(TILES, "els => els.map(e => e.getAttribute('aria-label'))")
+
+
+def test_rejection_reasons_group_the_same_rule(generated_run: GeneratedRun) -> None:
+    """The reasons chart's query drops a duplicate's row and a window's months."""
+    import duckdb
+
+    from taobao_pipeline.report.build import query
+
+    conn = duckdb.connect(str(generated_run.warehouse), read_only=True)
+    try:
+        reasons = query(conn, "reasons")
+        [(total,)] = conn.execute(
+            "SELECT count(*) FROM (SELECT unnest(string_split(reason, '; ')) FROM rejected_rows)"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert reasons["rows_rejected"].sum() == total
+    assert not any(re.search(r"row \d+|\d{4}-\d{2}\.\.", r) for r in reasons["reason"])
