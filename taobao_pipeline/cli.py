@@ -113,9 +113,11 @@ def _run_with_progress(
     from taobao_pipeline.runner import JOB, run_editions
 
     verbose = getattr(args, "verbose", False)
-    # progress goes to a copy of the stderr descriptor: during a run Dagster captures
-    # descriptor 2 into the run's compute log and echoes it late, losing the last lines
-    terminal = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1, errors="replace")
+    # progress on stdout, with the summary (stderr holds only an error's paragraph), through
+    # a copy of its descriptor: during a run Dagster captures descriptors 1 and 2 into the
+    # run's compute log and echoes them late, losing the last lines
+    sys.stdout.flush()
+    terminal = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, errors="replace")
     # a live line on a terminal; with Dagster's own log lines (-v) only the lines
     progress = Progress(
         defs.resolve_job_def(JOB), terminal, live=terminal.isatty() and not verbose, started=started

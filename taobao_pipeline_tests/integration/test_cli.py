@@ -79,9 +79,9 @@ def test_run_that_fails_says_which_step_of_which_editions(tmp_path: Path) -> Non
     (folder / "shops.csv").unlink()  # 2020's
     run = cli("run", "--raw-dir", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "w.duckdb"))
     assert run.returncode == 1
-    lines = run.stderr.splitlines()
+    lines = run.stdout.splitlines()  # the progress; stderr holds the error's paragraph
     assert "editions 2019-2020: the run failed; each edition again, in a run of its own" in (
-        run.stderr
+        run.stdout
     )
     step = r" +\d+:\d\d  step +"
     assert any(re.match(rf"{step}ingest_extracts +2019-2020 +FAILED in", x) for x in lines)
