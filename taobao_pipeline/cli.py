@@ -48,7 +48,6 @@ def _print_frame(frame: pl.DataFrame) -> None:
         print(frame)
 
 
-DEFAULT_DAGSTER_HOME = ".dagster_home"
 # the instance a command-line run creates: Dagster's telemetry off (README: Telemetry)
 INSTANCE_CONFIG = """\
 # Dagster instance made by taobao-pipeline: run history, schedules and sensor cursors.
@@ -57,14 +56,15 @@ telemetry:
 """
 
 
-def _dagster_home() -> Path:
-    """``DAGSTER_HOME``, else ``.dagster_home`` here (as ./run.sh and ./ui.sh use), with a
-    dagster.yaml that turns telemetry off when the folder has none."""
-    home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).absolute()
+def _dagster_home() -> Path | None:
+    """``DAGSTER_HOME`` (./run.sh sets .dagster_home), given a dagster.yaml that turns
+    telemetry off when it has none; None without it (the run's instance is a throwaway)."""
+    if not os.environ.get("DAGSTER_HOME"):
+        return None
+    home = Path(os.environ["DAGSTER_HOME"]).absolute()
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
-    os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
@@ -95,7 +95,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     print()
     seconds = time.monotonic() - started
-    print(run_summary(warehouse, editions, sorted(todo.run), seconds, runs, str(home)))
+    print(run_summary(warehouse, editions, sorted(todo.run), seconds, runs, home and str(home)))
     if args.wide:
         _print_national(warehouse, editions)
     print_report_path(warehouse)
@@ -106,8 +106,6 @@ def _run_with_progress(
     args: argparse.Namespace, raw_dir: Path, warehouse: Path, editions: list[int], started: float
 ) -> int:
     """Run ``editions`` through designation_job, showing progress; the number of runs."""
-    import dagster as dg
-
     from taobao_pipeline.definitions import defs
     from taobao_pipeline.progress import Progress
     from taobao_pipeline.runner import JOB, run_editions
@@ -127,7 +125,6 @@ def _run_with_progress(
             raw_dir,
             warehouse,
             editions,
-            instance=dg.DagsterInstance.get(),
             # Dagster's own log (and the stack traces of every step) only with --verbose
             log_level="DEBUG" if verbose else "CRITICAL",
             listener=progress,
