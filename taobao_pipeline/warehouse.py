@@ -160,16 +160,11 @@ class Warehouse:
         with contextlib.ExitStack() as held:
             for edition in sorted(set(editions)):
                 held.enter_context(edition_lock(self.staging_path(edition)))
-            self.clear_leftovers()
+            # dead publishes' copies go first: left until the next publish, they could
+            # fill the disk so that the run fails before it gets there
+            with self._publish_lock():
+                self._remove_leftovers()
             yield
-
-    def clear_leftovers(self) -> None:
-        """Remove the copies and logs killed publishes left beside the warehouse (after a
-        live publish, if one is under way). Done first by every run, even one that skips
-        every edition: left until the next publish, they could fill the disk so that the
-        run fails before it gets there."""
-        with self._publish_lock():
-            self._remove_leftovers()
 
     @contextlib.contextmanager
     def _publish_lock(self) -> Iterator[None]:
