@@ -279,7 +279,13 @@ def plan(
     if force:
         result.run = dict.fromkeys(editions, "--force")
         return result
-    records = published_provenance(warehouse, editions)
+    try:
+        records = published_provenance(warehouse, editions)
+    except duckdb.IOException:
+        # a session holds the file read-write: what was published cannot be read, so
+        # everything runs (the publish itself never needs to open the file)
+        result.run = dict.fromkeys(editions, "the warehouse is open read-write elsewhere")
+        return result
     files: dict[int, list[Path]] = {}
     for edition in editions:
         record = records.filter(pl.col("edition") == edition)

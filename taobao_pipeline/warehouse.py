@@ -160,10 +160,7 @@ class Warehouse:
         with contextlib.ExitStack() as held:
             for edition in sorted(set(editions)):
                 held.enter_context(edition_lock(self.staging_path(edition)))
-            # dead publishes' copies go first: left until the next publish, they could
-            # fill the disk so that the run fails before it gets there
-            with self._publish_lock():
-                self._remove_leftovers()
+            self.remove_leftovers()
             yield
 
     @contextlib.contextmanager
@@ -176,6 +173,13 @@ class Warehouse:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def remove_leftovers(self) -> None:
+        """Remove what killed publishes left (under the publish lock: no live writer's).
+        Done when a run starts, skipping or not: left until the next publish, full copies
+        could fill the disk so that runs fail before they get there."""
+        with self._publish_lock():
+            self._remove_leftovers()
 
     def _remove_leftovers(self) -> None:
         """Remove the temporary copies of the warehouse (and their DuckDB logs) left by
@@ -272,9 +276,7 @@ class Warehouse:
                 for path in created:
                     path.unlink(missing_ok=True)
 
-    def publish(
-        self, editions: Iterable[int], provenance: pl.DataFrame | None = None
-    ) -> Published:
+    def publish(self, editions: Iterable[int], provenance: pl.DataFrame | None = None) -> Published:
         """Replace ``editions`` in the warehouse with their staged tables, atomically, and
         their ``edition_provenance`` with ``provenance`` (none given: no record, so the
         next run recomputes them).
