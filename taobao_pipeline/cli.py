@@ -80,7 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not editions:
         print(f"error: no edition folders (e.g. {raw_dir}/2020/) under {raw_dir}", file=sys.stderr)
         return 2
-    Warehouse(args.warehouse).clear_leftovers()
+    Warehouse(args.warehouse).remove_leftovers()  # even if every edition is skipped
     # editions unchanged since published (files, rules, code) are not computed again
     todo = plan(raw_dir, warehouse, editions, RulesResource().rules(), args.force)
     for line in todo.describe():

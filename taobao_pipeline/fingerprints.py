@@ -230,16 +230,12 @@ def _spans(editions: list[int]) -> str:
     return ", ".join(str(s[0]) if len(s) == 1 else f"{s[0]}-{s[-1]}" for s in spans)
 
 
-def published_provenance(warehouse: Path, editions: list[int]) -> pl.DataFrame | None:
-    """The ``edition_provenance`` rows of ``editions`` in the warehouse (none if absent);
-    None when the file cannot be read now (a foreign session holds it read-write)."""
+def published_provenance(warehouse: Path, editions: list[int]) -> pl.DataFrame:
+    """The ``edition_provenance`` rows of ``editions`` in the warehouse (none if absent)."""
     empty = pl.DataFrame(schema=PROVENANCE_SCHEMA)
     if not warehouse.exists():
         return empty
-    try:
-        conn = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException:
-        return None
+    conn = duckdb.connect(str(warehouse), read_only=True)
     try:
         present = conn.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'edition_provenance'"
@@ -283,10 +279,12 @@ def plan(
     if force:
         result.run = dict.fromkeys(editions, "--force")
         return result
-    records = published_provenance(warehouse, editions)
-    if records is None:
-        # never skip on a guess: the publish itself says whether it can replace the file
-        result.run = dict.fromkeys(editions, "the warehouse's records cannot be read now")
+    try:
+        records = published_provenance(warehouse, editions)
+    except duckdb.IOException:
+        # a session holds the file read-write: what was published cannot be read, so
+        # everything runs (the publish itself never needs to open the file)
+        result.run = dict.fromkeys(editions, "the warehouse is open read-write elsewhere")
         return result
     files: dict[int, list[Path]] = {}
     for edition in editions:

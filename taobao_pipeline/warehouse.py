@@ -160,16 +160,8 @@ class Warehouse:
         with contextlib.ExitStack() as held:
             for edition in sorted(set(editions)):
                 held.enter_context(edition_lock(self.staging_path(edition)))
-            self.clear_leftovers()
+            self.remove_leftovers()
             yield
-
-    def clear_leftovers(self) -> None:
-        """Remove the copies and logs killed publishes left beside the warehouse (after a
-        live publish, if one is under way). Done first by every run, even one that skips
-        every edition: left until the next publish, they could fill the disk so that the
-        run fails before it gets there."""
-        with self._publish_lock():
-            self._remove_leftovers()
 
     @contextlib.contextmanager
     def _publish_lock(self) -> Iterator[None]:
@@ -181,6 +173,13 @@ class Warehouse:
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def remove_leftovers(self) -> None:
+        """Remove what killed publishes left (under the publish lock: no live writer's).
+        Done when a run starts, skipping or not: left until the next publish, full copies
+        could fill the disk so that runs fail before they get there."""
+        with self._publish_lock():
+            self._remove_leftovers()
 
     def _remove_leftovers(self) -> None:
         """Remove the temporary copies of the warehouse (and their DuckDB logs) left by
@@ -277,9 +276,7 @@ class Warehouse:
                 for path in created:
                     path.unlink(missing_ok=True)
 
-    def publish(
-        self, editions: Iterable[int], provenance: pl.DataFrame | None = None
-    ) -> Published:
+    def publish(self, editions: Iterable[int], provenance: pl.DataFrame | None = None) -> Published:
         """Replace ``editions`` in the warehouse with their staged tables, atomically, and
         their ``edition_provenance`` with ``provenance`` (none given: no record, so the
         next run recomputes them).

@@ -51,9 +51,11 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 def run(
-    raw: Path, warehouse: Path, editions: str, namespace: bool = False
+    raw: Path, warehouse: Path, editions: str, namespace: bool = False, force: bool = False
 ) -> subprocess.CompletedProcess:
+    """``taobao-pipeline run``; ``force``: publish even editions unchanged since published."""
     args = ("run", "--raw-dir", str(raw), "--warehouse", str(warehouse), "--editions", editions)
+    args += ("--force",) if force else ()
     return subprocess.run(
         command(*args, namespace=namespace),
         capture_output=True,
@@ -173,7 +175,7 @@ def test_a_publish_killed_at_any_point_leaves_one_warehouse_and_the_next_run_suc
     # the old warehouse or the new one, each edition once
     assert editions_present(warehouse) == ([2019, 2020] if point == "replaced" else [2019])
     # another edition, as PID 1 again: a dead publish's log is never replayed
-    again = run(extracts, warehouse, "2019", namespace=True)
+    again = run(extracts, warehouse, "2019", namespace=True, force=True)
     assert again.returncode == 0, again.stderr
     assert editions_present(warehouse) == ([2019, 2020] if point == "replaced" else [2019])
     assert leftovers(warehouse) == []
