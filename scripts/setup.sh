@@ -3,7 +3,7 @@
 # requirements/main.txt. PYTHON=/path/to/python picks the interpreter; otherwise the first
 # of python3, python3.14 ... python3.11 that pyproject.toml's requires-python admits.
 # A .venv of an unsupported Python, whose last install did not finish, or installed from
-# an older lock, is rebuilt.
+# another lock (a stamp holds the SHA-256 of the lock it installed), is rebuilt.
 
 # the supported minor versions, from requires-python = ">=3.A,<3.B"
 read -r _min _end < <(sed -nE 's/^requires-python = ">=3\.([0-9]+),<3\.([0-9]+)".*/\1 \2/p' \
@@ -35,12 +35,13 @@ _lock="requirements/${EXTRAS:-main}.txt"
 [ "${EXTRAS:-main}" = bench ] && _lock=requirements/dev.txt  # dev.txt holds bench too
 _stamp="${_lock##*/}"
 _stamp=".venv/.installed-${_stamp%.txt}"
+_sum() { sha256sum "$1" | cut -d' ' -f1; }  # by content: a checkout sets any mtime
 _why=""
 if [ -e .venv ] && ! _supported .venv/bin/python; then
     _why="its Python is not a supported one"
 elif [ -e .venv ] && ! ls .venv/.installed-* >/dev/null 2>&1; then
     _why="its last install did not finish"
-elif [ -f "$_stamp" ] && [ "$_lock" -nt "$_stamp" ]; then
+elif [ -f "$_stamp" ] && [ "$(cat "$_stamp")" != "$(_sum "$_lock")" ]; then
     _why="$_lock changed: only the locked versions, nothing left over"
 fi
 if [ -n "$_why" ]; then
@@ -63,7 +64,8 @@ if [ ! -f "$_stamp" ] || [ pyproject.toml -nt "$_stamp" ]; then
         echo "setup: installing $_lock into .venv failed (the next run starts it afresh)" >&2
         return 1 2>/dev/null || exit 1
     fi
-    touch "$_stamp" .venv/.installed-main
+    _sum "$_lock" >"$_stamp"
+    [ "$_lock" = requirements/main.txt ] || _sum requirements/main.txt >.venv/.installed-main
 fi
 # .venv active, as dg expects of a project's own virtualenv
 export VIRTUAL_ENV="$PWD/.venv" PATH="$PWD/.venv/bin:$PATH"

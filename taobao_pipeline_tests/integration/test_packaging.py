@@ -146,7 +146,8 @@ def test_setup_rebuilds_a_wrong_python_venv_and_chooses_a_supported_one(tmp_path
     # a new lock: built afresh, so that nothing of the old one is left over
     leftover = project / ".venv" / "lib" / "python3.13" / "site-packages" / "leftover.py"
     leftover.write_text("")
-    os.utime(project / "requirements" / "main.txt")
+    with open(project / "requirements" / "main.txt", "a") as lock:
+        lock.write("# relocked\n")  # another lock: by content, whatever the file times
     relocked = _setup(project, f"{bin_}:{system}")
     assert relocked.returncode == 0 and "main.txt changed" in relocked.stderr, relocked.stderr
     assert not leftover.exists() and (project / ".venv" / ".installed-main").exists()
