@@ -78,6 +78,15 @@ DESIGNATION_SPECS = [
         group_name=GROUP,
         kinds={"duckdb"},
     ),
+    table_spec(
+        "edition_provenance",
+        "What each published edition was computed from: its input files (SHA-256, bytes, "
+        "taken as the staged inputs read them), the rules in force, the code and the run; "
+        "written in the publish's transaction. `run` skips an edition that matches it.",
+        ["villages", "shops", "shop_sales"],
+        group_name=GROUP,
+        kinds={"duckdb"},
+    ),
 ]
 
 NATIONAL_FIGURES = """
@@ -141,7 +150,7 @@ def designate_and_publish(
     # nothing but the publish opens the warehouse file
     published = wh.publish(keys, staged_provenance(wh, keys, in_force, context.run.run_id))
     counts = published.rows
-    for table in ("reconciliation", "official_reconciliation"):
+    for table in ("reconciliation", "official_reconciliation", "edition_provenance"):
         per = published.per_edition[table]
         figures[table] = {e: {"rows": per.get(e, 0)} for e in keys}
     figures["provinces"] = {e: {"rows": counts["provinces"]} for e in keys}
