@@ -62,8 +62,10 @@ def isolated_from_the_user(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     # as the command writes it: telemetry off (without it Dagster writes an instance id)
     (home / "dagster.yaml").write_text(INSTANCE_CONFIG)
     data = tmp_path_factory.mktemp("data")
-    saved = {k: os.environ.get(k) for k in ("DAGSTER_HOME", "TAOBAO_RAW_DIR", "TAOBAO_WAREHOUSE")}
+    names = ("DAGSTER_HOME", "TAOBAO_RAW_DIR", "TAOBAO_WAREHOUSE", "XDG_CACHE_HOME")
+    saved = {k: os.environ.get(k) for k in names}
     os.environ["DAGSTER_HOME"] = str(home)
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))  # the report's runtime
     os.environ["TAOBAO_RAW_DIR"] = str(data / "raw")
     os.environ["TAOBAO_WAREHOUSE"] = str(data / "warehouse" / "taobao.duckdb")
     try:

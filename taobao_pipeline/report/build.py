@@ -8,6 +8,7 @@ specifications: the file opens from disk with no network.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import json
@@ -218,9 +219,39 @@ def _vegalite_minor() -> str:
     return ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 
 
+def cache_dir() -> Path:
+    """Where the pipeline keeps what it can rebuild: the user's cache (XDG_CACHE_HOME)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "taobao-pipeline"
+
+
+def vega_bundle() -> str:
+    """The Vega, Vega-Lite and Vega-Embed runtime to inline, as one script.
+
+    vl-convert builds it in about 1 s, the same text each time for its version: it is kept
+    in the cache under both versions' names, written whole or not at all. A cache that
+    cannot be written (a read-only home) only costs the build."""
+    vl_version = _vegalite_minor()
+    path = cache_dir() / f"vega-bundle-vl{vl_version}-vl-convert{vl_convert.__version__}.js"
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    bundle = vl_convert.javascript_bundle(vl_version=vl_version)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(bundle, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+    return bundle
+
+
 def render(headline: Headline, editions: list[int], specs: dict, warehouse: Path) -> str:
     """The HTML page of a report."""
-    bundle = vl_convert.javascript_bundle(vl_version=_vegalite_minor())
+    bundle = vega_bundle()
     if "</script" in bundle.lower():  # would end the inline script early
         raise RuntimeError("the Vega bundle cannot be inlined: it contains </script")
     headline_html = "\n".join(

@@ -12,6 +12,7 @@ import dagster as dg
 import pytest
 
 from taobao_pipeline.report import build_report, report_path
+from taobao_pipeline.report.build import vega_bundle
 from taobao_pipeline.report.charts import SERIES
 from taobao_pipeline_tests.generated_run import GeneratedRun
 from taobao_pipeline_tests.warehouse_queries import read_table
@@ -208,3 +209,20 @@ def test_rejection_reasons_group_the_same_rule(generated_run: GeneratedRun) -> N
         conn.close()
     assert reasons["rows_rejected"].sum() == total
     assert not any(re.search(r"row \d+|\d{4}-\d{2}\.\.", r) for r in reasons["reason"])
+
+
+def test_the_vega_runtime_is_built_once_then_read_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runtime vl-convert builds (about 1 s) is kept in the user's cache, under its
+    versions' names; a cache that cannot be written only costs the build."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    built = vega_bundle()
+    [cached] = (tmp_path / "cache" / "taobao-pipeline").glob("vega-bundle-vl*-vl-convert*.js")
+    assert cached.read_text(encoding="utf-8") == built
+    assert "vegaEmbed" in built
+    cached.write_text("// kept", encoding="utf-8")  # read, not rebuilt
+    assert vega_bundle() == "// kept"
+    (tmp_path / "readonly").write_text("a file where the cache folder would be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "readonly"))
+    assert vega_bundle() == built
