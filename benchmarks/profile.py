@@ -29,7 +29,7 @@ _start, _start_cpu = time.perf_counter(), time.process_time()
 import taobao_pipeline.ingest as ingest_module  # noqa: E402  (the import is timed)
 from taobao_pipeline.computations import compute  # noqa: E402
 from taobao_pipeline.rules import Rules  # noqa: E402
-from taobao_pipeline.schemas import SOURCES  # noqa: E402
+from taobao_pipeline.sources import SOURCES  # noqa: E402
 from taobao_pipeline.tables import COMPUTED_TABLES  # noqa: E402
 from taobao_pipeline.warehouse import Warehouse  # noqa: E402
 

@@ -12,12 +12,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from taobao_pipeline.defaults import DEFAULT_RAW_DIR, DEFAULT_RELEASE, DEFAULT_WAREHOUSE
 from taobao_pipeline.errors import describe
 from taobao_pipeline.extracts import editions_in
-from taobao_pipeline.resources import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE
 from taobao_pipeline.warehouse import Warehouse
-
-DEFAULT_RELEASE = "data/release"
 
 
 def parse_editions(text: str) -> list[int]:
@@ -71,8 +69,7 @@ def _dagster_home() -> Path | None:
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()  # what the person waits for includes loading Dagster
     from taobao_pipeline.fingerprints import plan
-    from taobao_pipeline.resources import RulesResource
-    from taobao_pipeline.runner import RunFailed
+    from taobao_pipeline.rules import Rules
     from taobao_pipeline.summary import run_summary
 
     raw_dir, warehouse = Path(args.raw_dir), Path(args.warehouse)
@@ -82,17 +79,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     Warehouse(args.warehouse).remove_leftovers()  # even if every edition is skipped
     # editions unchanged since published (files, rules, code) are not computed again
-    todo = plan(raw_dir, warehouse, editions, RulesResource().rules(), args.force)
+    # the rules of the definitions' RulesResource, which are the contract's (a unit test)
+    todo = plan(raw_dir, warehouse, editions, Rules(), args.force)
     for line in todo.describe():
         print(line)
     home = _dagster_home()
     runs = 0
-    try:
-        if todo.run:
+    if todo.run:  # Dagster is loaded only now: a run that skips every edition does without
+        from taobao_pipeline.runner import RunFailed
+
+        try:
             runs = _run_with_progress(args, raw_dir, warehouse, sorted(todo.run), started)
-    except RunFailed as e:
-        print(e, file=sys.stderr)
-        return 1
+        except RunFailed as e:
+            print(e, file=sys.stderr)
+            return 1
     print()
     seconds = time.monotonic() - started
     print(run_summary(warehouse, editions, sorted(todo.run), seconds, runs, home and str(home)))
@@ -204,7 +204,8 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from taobao_pipeline.report import build_report, report_path
+    from taobao_pipeline.report import report_path
+    from taobao_pipeline.report.build import build_report
 
     out = Path(args.out) if args.out else report_path(args.warehouse)
     try:

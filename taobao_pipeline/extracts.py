@@ -23,7 +23,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from taobao_pipeline.schemas import Source
+from taobao_pipeline.sources import Source
 
 EXTENSIONS = (".parquet", ".csv.gz", ".csv")
 SAMPLE_BYTES = 1 << 20  # of a CSV's first lines, for its length per row

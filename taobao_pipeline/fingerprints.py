@@ -31,7 +31,7 @@ import polars as pl
 
 from taobao_pipeline.extracts import ExtractError, source_files
 from taobao_pipeline.rules import Rules
-from taobao_pipeline.schemas import SOURCES
+from taobao_pipeline.sources import SOURCES
 from taobao_pipeline.tables import TABLES
 
 if TYPE_CHECKING:

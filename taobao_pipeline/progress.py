@@ -10,6 +10,9 @@ from typing import TextIO
 
 import dagster as dg
 
+from taobao_pipeline.editions import editions_label
+from taobao_pipeline.summary import clock
+
 TICK = 0.5  # seconds between redraws of the live line
 ENDS = {  # how a step ends
     dg.DagsterEventType.STEP_SUCCESS: "done",
@@ -17,17 +20,6 @@ ENDS = {  # how a step ends
     dg.DagsterEventType.STEP_SKIPPED: "skipped",  # after a failure upstream
 }
 STEP_TIMED = (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE)
-
-
-def clock(seconds: float) -> str:
-    """Elapsed time as m:ss (h:mm:ss from an hour)."""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def editions_label(first: int, last: int) -> str:
-    return str(first) if first == last else f"{first}-{last}"
 
 
 def step_stages(job: dg.JobDefinition) -> dict[str, str]:

@@ -6,11 +6,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from taobao_pipeline.defaults import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE
 from taobao_pipeline.rules import Rules, urban_rural_codes
 from taobao_pipeline.warehouse import Warehouse
-
-DEFAULT_RAW_DIR = "data/raw"
-DEFAULT_WAREHOUSE = "data/warehouse/taobao.duckdb"
 
 
 class PathsResource(dg.ConfigurableResource):

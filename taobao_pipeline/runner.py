@@ -17,6 +17,7 @@ import dagster as dg
 
 from taobao_pipeline.assets.checks import QualityResource
 from taobao_pipeline.definitions import defs
+from taobao_pipeline.editions import contiguous
 from taobao_pipeline.errors import Failure
 from taobao_pipeline.partitions import outside_partitions, partition_range
 from taobao_pipeline.resources import RulesResource
@@ -41,17 +42,6 @@ class RunFailed(Exception):
         super().__init__("\n".join(lines))
         self.failures = failures
         self.published = published or []
-
-
-def contiguous(editions: list[int]) -> list[tuple[int, int]]:
-    """Sorted editions as runs of consecutive years: one Dagster run per range."""
-    ranges: list[tuple[int, int]] = []
-    for year in sorted(set(editions)):
-        if ranges and ranges[-1][1] == year - 1:
-            ranges[-1] = (ranges[-1][0], year)
-        else:
-            ranges.append((year, year))
-    return ranges
 
 
 def _editions(result: dg.ExecuteInProcessResult) -> str:

@@ -7,8 +7,7 @@ import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from taobao_pipeline.progress import clock, editions_label
-from taobao_pipeline.runner import contiguous
+from taobao_pipeline.editions import contiguous, editions_label
 from taobao_pipeline.warehouse import Warehouse
 
 _UNITS = (
@@ -16,6 +15,13 @@ _UNITS = (
     (Decimal(10) ** 9, "billion"),
     (Decimal(10) ** 6, "million"),
 )
+
+
+def clock(seconds: float) -> str:
+    """Elapsed time as m:ss (h:mm:ss from an hour)."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _three_figures(value: Decimal) -> Decimal:

@@ -14,7 +14,7 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from taobao_pipeline.extracts import EXTRA, FILE, ROW
-from taobao_pipeline.schemas import Source
+from taobao_pipeline.sources import Source
 
 TOO_LONG = "more fields than the header"
 REJECTED_COLUMNS = {

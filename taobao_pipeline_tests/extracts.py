@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from taobao_pipeline.schemas import REVENUE, SHOPS, VILLAGES
+from taobao_pipeline.sources import REVENUE, SHOPS, VILLAGES
 
 VILLAGE_COLUMNS = VILLAGES.columns
 SHOP_COLUMNS = SHOPS.columns

@@ -5,7 +5,8 @@ from pathlib import Path
 import dagster as dg
 
 from taobao_pipeline.assets.metadata import markdown_table
-from taobao_pipeline.report import build_report, report_path
+from taobao_pipeline.report import report_path
+from taobao_pipeline.report.build import build_report
 from taobao_pipeline.resources import PathsResource
 
 # the published tables the report draws (each an asset named after its table)

@@ -27,7 +27,7 @@ from taobao_pipeline.extracts import ExtractError, estimated_rows, source_files
 from taobao_pipeline.ingest import ingest_source, rejected_by_reason
 from taobao_pipeline.partitions import edition_keys, editions, for_each_edition
 from taobao_pipeline.resources import PathsResource, RulesResource
-from taobao_pipeline.schemas import SOURCES
+from taobao_pipeline.sources import SOURCES
 
 GROUP = "staged_inputs"
 KINDS = {"polars", "pandera", "duckdb"}

@@ -20,7 +20,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from taobao_pipeline.schemas import REVENUE, SHOPS, VILLAGES
+from taobao_pipeline.sources import REVENUE, SHOPS, VILLAGES
 
 from .rng import Stream
 

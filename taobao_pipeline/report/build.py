@@ -283,11 +283,6 @@ def render(headline: Headline, editions: list[int], specs: dict, warehouse: Path
     )
 
 
-def report_path(warehouse: Path | str) -> Path:
-    """Where the pipeline writes the report of ``warehouse``: ``report.html`` beside it."""
-    return Path(warehouse).parent / "report.html"
-
-
 def build_report(warehouse: Path | str, out: Path | str) -> Report:
     """Write the report of ``warehouse`` to ``out`` (atomically: a reader never sees half)."""
     started = time.perf_counter()

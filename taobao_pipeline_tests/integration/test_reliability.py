@@ -649,7 +649,7 @@ def test_a_part_the_pipeline_may_not_read_fails_naming_it() -> None:
         (edition / "revenue.csv").chmod(0)
         script = (
             "from pathlib import Path; from taobao_pipeline.extracts import source_files; "
-            "from taobao_pipeline.schemas import SOURCES; "
+            "from taobao_pipeline.sources import SOURCES; "
             f"source_files(Path({str(edition)!r}), SOURCES['revenue'])"
         )
         nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"]

@@ -11,8 +11,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from taobao_pipeline.report import build_report, report_path
-from taobao_pipeline.report.build import vega_bundle
+from taobao_pipeline.report import report_path
+from taobao_pipeline.report.build import build_report, vega_bundle
 from taobao_pipeline.report.charts import SERIES
 from taobao_pipeline_tests.generated_run import GeneratedRun
 from taobao_pipeline_tests.warehouse_queries import read_table

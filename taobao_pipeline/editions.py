@@ -1,0 +1,19 @@
+"""Editions as plain years: a run's ranges of consecutive years, and how they are named."""
+
+from __future__ import annotations
+
+
+def contiguous(editions: list[int]) -> list[tuple[int, int]]:
+    """Sorted editions as runs of consecutive years: one Dagster run per range."""
+    ranges: list[tuple[int, int]] = []
+    for year in sorted(set(editions)):
+        if ranges and ranges[-1][1] == year - 1:
+            ranges[-1] = (ranges[-1][0], year)
+        else:
+            ranges.append((year, year))
+    return ranges
+
+
+def editions_label(first: int, last: int) -> str:
+    """``2020`` or ``2019-2020``."""
+    return str(first) if first == last else f"{first}-{last}"
