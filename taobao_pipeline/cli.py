@@ -375,6 +375,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:
+        # the reader of the output left (``| head``): nothing to say, and nothing more to
+        # write; stdout to /dev/null so that Python's flush at exit stays quiet too
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a command killed by SIGPIPE
     except Exception as e:
         if args.verbose:
             raise

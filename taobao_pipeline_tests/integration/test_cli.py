@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,21 @@ def test_query_refuses_anything_but_reading_the_warehouse(
         "query", "SELECT count(*) AS n FROM taobao_villages", "--warehouse", str(warehouse)
     )
     assert str(len(TAOBAO_VILLAGES) * 3) in counted.stdout
+
+
+def test_a_reader_that_leaves_early_gets_no_error(boundary_run: Path) -> None:
+    """``query ... | head -1``: the pipe closes under the command, which stops quietly."""
+    command = [sys.executable, "-m", "taobao_pipeline.cli", "query", "--format", "csv"]
+    sql = "SELECT * FROM village_metrics, range(20)"  # more than a pipe's buffer
+    done = subprocess.run(
+        f"{shlex.join([*command, sql, '--warehouse', str(boundary_run)])} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.stdout.startswith("edition,"), done.stdout
+    assert done.stderr == ""
 
 
 def test_query_formats_and_output_files_keep_money_exact(
