@@ -14,6 +14,7 @@ from taobao_pipeline.assets.metadata import (
     markdown_table,
     table_spec,
 )
+from taobao_pipeline.editions import contiguous, editions_label
 from taobao_pipeline.official_lists import OfficialListError, read_official_list
 from taobao_pipeline.partitions import edition_keys, editions
 from taobao_pipeline.resources import PathsResource
@@ -61,11 +62,11 @@ def import_official_lists(
     """The published lists of the run's editions, imported into official_villages and
     official_towns (editions without a list are left as they are). They are reconciled
     with the designations in official_reconciliation when the designations are published."""
-    lists, villages, towns = {}, {}, {}
+    lists, villages, towns, without = {}, {}, {}, []
     for edition in edition_keys(context):
         path = official_list_file(paths.raw / str(edition))
         if path is None:
-            context.log.info(f"edition {edition}: no published list under official/")
+            without.append(edition)
             continue
         lst = read_official_list(path, edition)
         lists[edition] = lst
@@ -76,6 +77,9 @@ def import_official_lists(
             "rows_skipped": lst.skipped.height,
         }
         towns[edition] = {"file": path.name, "towns": lst.towns.height}
+    if without:  # one line, not one per edition: each is an event Dagster stores (~10 ms)
+        spans = ", ".join(editions_label(*r) for r in contiguous(without))
+        context.log.info(f"no published list under official/ for edition(s) {spans}")
     counts = {}
     if lists:
         counts = paths.warehouse.import_official_lists(lists, reconcile=False)
