@@ -374,7 +374,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     (``errors``), its stack trace only with ``--verbose``."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # inside the try: a reader that left shows here, not at exit
+        return code
     except BrokenPipeError:
         # the reader of the output left (``| head``): nothing to say, and nothing more to
         # write; stdout to /dev/null so that Python's flush at exit stays quiet too

@@ -67,6 +67,7 @@ class Progress:
         self.editions = ""
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._gone = False  # the reader of the stream left (``| head``): the run goes on
         self._ticker = threading.Thread(target=self._tick, daemon=True) if live else None
         if self._ticker is not None:
             self._ticker.start()
@@ -119,8 +120,7 @@ class Progress:
         if self._ticker is not None:
             self._ticker.join()
             with self._lock:
-                self.stream.write("\r\x1b[K")
-                self.stream.flush()
+                self._put("\r\x1b[K")
 
     def _line(self, stage: str, name: str, outcome: str) -> None:
         self._write(
@@ -128,8 +128,18 @@ class Progress:
         )
 
     def _write(self, line: str) -> None:
-        self.stream.write(("\r\x1b[K" if self.live else "") + line + "\n")
-        self.stream.flush()
+        self._put(("\r\x1b[K" if self.live else "") + line + "\n")
+
+    def _put(self, text: str) -> None:
+        """Write to the stream, unless its reader left: an error raised here would reach
+        Dagster's event handling and stop the run, which has nothing to do with it."""
+        if self._gone:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except BrokenPipeError:
+            self._gone = True
 
     def _draw(self) -> None:
         if not self.live:
@@ -142,8 +152,7 @@ class Progress:
             doing = f"editions {self.editions}" if self.editions else "starting Dagster"
         total = len(self.steps)
         line = f"{clock(self.elapsed):>7}  running {doing}  [{self.done}/{total} steps]"
-        self.stream.write("\r\x1b[K" + line[:99])
-        self.stream.flush()
+        self._put("\r\x1b[K" + line[:99])
 
     def _tick(self) -> None:
         while not self._stop.wait(TICK):

@@ -14,6 +14,7 @@ import html
 import json
 import os
 import time
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
@@ -219,34 +220,56 @@ def _vegalite_minor() -> str:
     return ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 
 
-def cache_dir() -> Path:
-    """Where the pipeline keeps what it can rebuild: the user's cache (XDG_CACHE_HOME)."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+def cache_dir() -> Path | None:
+    """Where the pipeline keeps what it can rebuild: the user's cache (``XDG_CACHE_HOME``,
+    if absolute, as the XDG specification asks; else ``~/.cache``); None without a home."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no HOME and no entry in the password database
+            return None
     return Path(base) / "taobao-pipeline"
+
+
+RUNTIME_MARK = "vegaEmbed"  # the runtime defines it; a file without it is not the runtime
 
 
 def vega_bundle() -> str:
     """The Vega, Vega-Lite and Vega-Embed runtime to inline, as one script.
 
     vl-convert builds it in about 1 s, the same text each time for its version: it is kept
-    in the cache under both versions' names, written whole or not at all. A cache that
-    cannot be written (a read-only home) only costs the build."""
+    in the cache under both versions' names, written whole (synced, then renamed into
+    place) or not at all. A cached file that is not the runtime is built again; a cache
+    that cannot be written (a read-only home, none) only costs the build."""
     vl_version = _vegalite_minor()
-    path = cache_dir() / f"vega-bundle-vl{vl_version}-vl-convert{vl_convert.__version__}.js"
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        pass
+    folder = cache_dir()
+    name = f"vega-bundle-vl{vl_version}-vl-convert{vl_convert.__version__}.js"
+    path = folder / name if folder else None
+    if path is not None:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            cached = path.read_text(encoding="utf-8")
+            if RUNTIME_MARK in cached:
+                return cached
     bundle = vl_convert.javascript_bundle(vl_version=vl_version)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if path is not None:
+        _keep(path, bundle)
+    return bundle
+
+
+def _keep(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, or not at all (no error: it is a cache)."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(bundle, encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-    return bundle
 
 
 def render(headline: Headline, editions: list[int], specs: dict, warehouse: Path) -> str:

@@ -142,6 +142,27 @@ def test_a_reader_that_leaves_early_gets_no_error(boundary_run: Path) -> None:
     assert done.stderr == ""
 
 
+def test_a_run_whose_reader_leaves_early_still_publishes(tmp_path: Path) -> None:
+    """``run | head -1``: the progress lines stop with the pipe, the run does not."""
+    e = boundary_edition(2020)
+    write_edition(tmp_path / "raw", 2020, e.villages, e.shops, e.revenue)
+    warehouse = tmp_path / "wh.duckdb"
+    command = [sys.executable, "-m", "taobao_pipeline.cli", "run", "--raw-dir"]
+    command += [str(tmp_path / "raw"), "--warehouse", str(warehouse), "--editions", "2020"]
+    done = subprocess.run(
+        f"set -o pipefail; {shlex.join(command)} | head -1",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.stderr == "" and len(done.stdout.splitlines()) == 1
+    assert done.returncode == 141  # as a command killed by SIGPIPE
+    [(villages,)] = read_table(warehouse, "SELECT count(*) FROM taobao_villages")
+    assert villages == len(TAOBAO_VILLAGES)
+
+
 def test_query_formats_and_output_files_keep_money_exact(
     boundary_run: Path, tmp_path: Path
 ) -> None:

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from taobao_pipeline.report import report_path
-from taobao_pipeline.report.build import build_report, vega_bundle
+from taobao_pipeline.report.build import RUNTIME_MARK, build_report, cache_dir, vega_bundle
 from taobao_pipeline.report.charts import SERIES
 from taobao_pipeline_tests.generated_run import GeneratedRun
 from taobao_pipeline_tests.warehouse_queries import read_table
@@ -215,14 +215,29 @@ def test_the_vega_runtime_is_built_once_then_read_from_the_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The runtime vl-convert builds (about 1 s) is kept in the user's cache, under its
-    versions' names; a cache that cannot be written only costs the build."""
+    versions' names; a cached file that is not the runtime is built again, and a cache
+    that cannot be written, or no home at all, only costs the build."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     built = vega_bundle()
     [cached] = (tmp_path / "cache" / "taobao-pipeline").glob("vega-bundle-vl*-vl-convert*.js")
     assert cached.read_text(encoding="utf-8") == built
-    assert "vegaEmbed" in built
-    cached.write_text("// kept", encoding="utf-8")  # read, not rebuilt
-    assert vega_bundle() == "// kept"
-    (tmp_path / "readonly").write_text("a file where the cache folder would be")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "readonly"))
+    assert RUNTIME_MARK in built
+    cached.write_text(f"// {RUNTIME_MARK}, kept", encoding="utf-8")  # read, not rebuilt
+    assert vega_bundle() == f"// {RUNTIME_MARK}, kept"
+    cached.write_text("", encoding="utf-8")  # not the runtime: built and kept again
+    assert vega_bundle() == built == cached.read_text(encoding="utf-8")
+    assert not list(cached.parent.glob(".*.tmp"))
+    (tmp_path / "not-a-folder").write_text("a file where the cache folder would be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "not-a-folder"))
     assert vega_bundle() == built
+    # a relative XDG_CACHE_HOME is ignored (the XDG specification): the home's .cache
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == tmp_path / "home" / ".cache" / "taobao-pipeline"
+
+    # no home at all (no HOME, no entry in the password database): built, not kept
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert cache_dir() is None and vega_bundle() == built
