@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def contiguous(editions: list[int]) -> list[tuple[int, int]]:
-    """Sorted editions as runs of consecutive years: one Dagster run per range."""
+    """Sorted editions as runs of consecutive years (the runner starts a run per range)."""
     ranges: list[tuple[int, int]] = []
     for year in sorted(set(editions)):
         if ranges and ranges[-1][1] == year - 1:

@@ -5,7 +5,7 @@ that "text where a number belongs" is a rule failure like any other; Parquet col
 in their native type where it fits the field (integers, dates, decimals), which
 already satisfies the format rules, so only the value rules apply to them. Each
 check's ``error`` is the reason a rejected row carries in ``rejected_rows``. A row that
-passed its schema always converts cleanly to the loaded types (``Source.typed``).
+passed its schema always converts cleanly to the loaded types (``sources.Source.typed``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pandera.polars as pa
 import polars as pl
 
 from taobao_pipeline.rules import URBAN_RURAL_CODES
+from taobao_pipeline.sources import Rule
 
 PLATFORMS = ("taobao", "tmall", "1688", "xianyu", "aliexpress", "fliggy", "hema")
 
@@ -27,9 +28,6 @@ INTEGER = r"^-?[0-9]{1,18}$"
 MONEY = r"^-?[0-9]{1,16}(\.[0-9]{1,2})?$"
 DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
-
-
-Rule = Callable[[pl.Expr], pl.Expr]
 
 
 def _check(rule: Rule, error: str, typed: Rule | None = None) -> pa.Check:

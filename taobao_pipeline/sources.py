@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+Rule = Callable[[pl.Expr], pl.Expr]  # an expression of a column: a rule, or a parse
+
 
 @dataclass(frozen=True)
 class Typed:
@@ -18,7 +20,7 @@ class Typed:
 
     dtype: pl.DataType
     native: Callable[[pl.DataType], bool]
-    parse: Callable[[pl.Expr], pl.Expr]  # text to the type
+    parse: Rule  # text to the type
 
     def load(self, name: str, current: pl.DataType) -> pl.Expr:
         """The expression that gives column ``name`` (now of type ``current``) its type."""
