@@ -15,7 +15,7 @@ all_assets = [
     published_record,
 ]
 # the other checks are declared with the step that builds their asset (assets/checks.py)
-all_checks = dg.load_asset_checks_from_modules([official_lists_import])
+all_checks = dg.load_asset_checks_from_modules([official_lists_import, designations])
 
 designation_job = dg.define_asset_job(
     "designation_job",

@@ -17,3 +17,8 @@ def contiguous(editions: list[int]) -> list[tuple[int, int]]:
 def editions_label(first: int, last: int) -> str:
     """``2020`` or ``2019-2020``."""
     return str(first) if first == last else f"{first}-{last}"
+
+
+def describe_editions(editions: list[int]) -> str:
+    """``2009-2013, 2016, 2020-2022``."""
+    return ", ".join(editions_label(*r) for r in contiguous(editions))

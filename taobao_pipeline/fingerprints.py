@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
+from taobao_pipeline.editions import describe_editions
 from taobao_pipeline.extracts import ExtractError, source_files
 from taobao_pipeline.rules import Rules
 from taobao_pipeline.sources import SOURCES
@@ -209,25 +210,15 @@ class Plan:
         if self.skipped:
             lines.append(
                 f"Skipped (unchanged since published: input files, rules and code): "
-                f"{_spans(self.skipped)}"
+                f"{describe_editions(self.skipped)}"
             )
         reasons: dict[str, list[int]] = {}
         for edition, reason in sorted(self.run.items()):
             reasons.setdefault(reason, []).append(edition)
         if self.skipped:  # with nothing skipped, every edition runs: no need to say why
             for reason, eds in reasons.items():
-                lines.append(f"Running {_spans(eds)}: {reason}")
+                lines.append(f"Running {describe_editions(eds)}: {reason}")
         return lines
-
-
-def _spans(editions: list[int]) -> str:
-    spans: list[list[int]] = []
-    for e in sorted(editions):
-        if spans and spans[-1][-1] == e - 1:
-            spans[-1].append(e)
-        else:
-            spans.append([e])
-    return ", ".join(str(s[0]) if len(s) == 1 else f"{s[0]}-{s[-1]}" for s in spans)
 
 
 def published_provenance(warehouse: Path, editions: list[int]) -> pl.DataFrame:

@@ -7,7 +7,7 @@ import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from taobao_pipeline.editions import contiguous, editions_label
+from taobao_pipeline.editions import describe_editions
 from taobao_pipeline.warehouse import Warehouse
 
 _UNITS = (
@@ -96,7 +96,7 @@ def run_summary(
     """What the run did (``ran``: the editions computed, the others were unchanged), the
     national figures of ``editions``, the latest in words, and where to go next."""
     national, rows_read, rows_rejected = _figures(warehouse, editions)
-    spans = ", ".join(editions_label(*r) for r in contiguous(ran))
+    spans = describe_editions(ran)
     lines = [
         f"Ran edition{'s' if len(ran) > 1 else ''} {spans} in {clock(seconds)} "
         f"({runs} run{'s' if runs > 1 else ''} of designation_job)."

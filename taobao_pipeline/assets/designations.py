@@ -24,7 +24,8 @@ from taobao_pipeline.assets.checks import (
 )
 from taobao_pipeline.assets.metadata import SINGLE_RUN, edition_metadata, markdown_table, table_spec
 from taobao_pipeline.computations import STATEMENTS, compute
-from taobao_pipeline.fingerprints import code_version, staged_provenance
+from taobao_pipeline.editions import describe_editions
+from taobao_pipeline.fingerprints import code_version, plan, staged_provenance
 from taobao_pipeline.partitions import edition_keys, editions, for_each_edition
 from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.sql import load
@@ -163,3 +164,29 @@ def designate_and_publish(
             metadata["code_version"] = code_version()
         yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
     yield from checks
+
+
+@dg.asset_check(
+    asset="edition_provenance",
+    partitions_def=editions,
+    description="Up to date: the edition's input files (by SHA-256), rules and code are "
+    "still those it was published from. A warning names what changed since; `taobao-pipeline "
+    "run` recomputes such an edition and skips the others. Executed after every publish (a "
+    "file replaced during the run shows here) and on its own from the UI, for any editions, "
+    "to see which are stale.",
+)
+def inputs_unchanged(
+    context: dg.AssetCheckExecutionContext, paths: PathsResource, rules: RulesResource
+) -> dg.AssetCheckResult:
+    keys = edition_keys(context)
+    # the plan of `taobao-pipeline run`: the files hashed by the run's ingest are not read again
+    todo = plan(paths.raw, paths.warehouse.path, keys, rules.rules())
+    stale = [{"edition": e, "what changed": why} for e, why in sorted(todo.run.items())]
+    return dg.AssetCheckResult(
+        passed=not stale,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "up_to_date": describe_editions(todo.skipped) or "none",
+            "stale": markdown_table(stale) if stale else "none",
+        },
+    )

@@ -14,7 +14,7 @@ from taobao_pipeline.assets.metadata import (
     markdown_table,
     table_spec,
 )
-from taobao_pipeline.editions import contiguous, editions_label
+from taobao_pipeline.editions import describe_editions
 from taobao_pipeline.official_lists import OfficialListError, read_official_list
 from taobao_pipeline.partitions import edition_keys, editions
 from taobao_pipeline.resources import PathsResource
@@ -78,8 +78,8 @@ def import_official_lists(
         }
         towns[edition] = {"file": path.name, "towns": lst.towns.height}
     if without:  # one line, not one per edition: each is an event Dagster stores (~10 ms)
-        spans = ", ".join(editions_label(*r) for r in contiguous(without))
-        context.log.info(f"no published list under official/ for edition(s) {spans}")
+        missing = describe_editions(without)
+        context.log.info(f"no published list under official/ for edition(s) {missing}")
     counts = {}
     if lists:
         counts = paths.warehouse.import_official_lists(lists, reconcile=False)

@@ -31,7 +31,7 @@ from taobao_pipeline.fingerprints import (
 from taobao_pipeline.ingest import ingest_source
 from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.rules import Rules
-from taobao_pipeline.runner import run_editions
+from taobao_pipeline.runner import JOB, run_config, run_editions
 from taobao_pipeline.tables import COMPUTED_TABLES
 from taobao_pipeline.warehouse import Warehouse
 from taobao_pipeline_tests.warehouse_queries import read_table
@@ -134,6 +134,32 @@ def test_a_file_changed_with_the_same_size_and_time_reruns_its_edition(
         "SELECT sha256 FROM edition_provenance WHERE edition = 2020 AND file = 'revenue.csv'",
     )
     assert sha == [(hashlib.sha256(revenue.read_bytes()).hexdigest(),)]
+
+
+def test_the_check_on_provenance_shows_which_editions_are_stale(raw: Path, published: Path) -> None:
+    """``edition_provenance: inputs_unchanged``, executed on its own as from the UI: it
+    passes for an edition as published, and warns, naming the file, once a file changed."""
+    key = dg.AssetCheckKey(dg.AssetKey("edition_provenance"), "inputs_unchanged")
+    job = defs.resolve_job_def(JOB).get_subset(asset_selection=set(), asset_check_selection={key})
+
+    def check(edition: int) -> dg.AssetCheckEvaluation:
+        result = job.execute_in_process(
+            run_config=run_config(raw, published),
+            partition_key=str(edition),
+            instance=dg.DagsterInstance.ephemeral(),
+        )
+        assert [e.step_key for e in result.all_events if e.is_step_start] == [
+            "edition_provenance_inputs_unchanged"
+        ]
+        [evaluation] = result.get_asset_check_evaluations()
+        return evaluation
+
+    assert check(2020).passed
+    rewrite_same_size_and_time(raw / "2020" / "revenue.csv", b",0.00,", b",1.00,")
+    stale = check(2020)
+    assert not stale.passed and stale.severity == dg.AssetCheckSeverity.WARN
+    assert "| 2020 | revenue.csv changed |" in stale.metadata["stale"].value
+    assert check(2019).passed
 
 
 def test_a_changed_rule_reruns_the_editions_it_applies_to(raw: Path, published: Path) -> None:
