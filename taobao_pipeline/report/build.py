@@ -253,12 +253,14 @@ def vega_bundle() -> str:
                 return cached
     bundle = vl_convert.javascript_bundle(vl_version=vl_version)
     if path is not None:
-        _keep(path, bundle)
+        with contextlib.suppress(OSError):  # a cache: not kept only costs the next build
+            _write_whole(path, bundle)
     return bundle
 
 
-def _keep(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically, or not at all (no error: it is a cache)."""
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all: a temporary file beside it, synced,
+    then renamed into place (a reader, or a crash, never sees half of it)."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -267,7 +269,7 @@ def _keep(path: Path, text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except OSError:
+    finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
 
@@ -312,11 +314,7 @@ def build_report(warehouse: Path | str, out: Path | str) -> Report:
     warehouse, out = Path(warehouse), Path(out)
     with Warehouse(warehouse).read_only() as conn:
         headline, editions, specs = build_specs(conn)
-    page = render(headline, editions, specs, warehouse)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, out)
+    _write_whole(out, render(headline, editions, specs, warehouse))
     return Report(
         path=out,
         headline=headline,
