@@ -5,7 +5,8 @@ Tests are in ``unit/`` (fast: SQL on a tiny staging, schemas, list parsing) and
 tests are plain modules of this package, never test modules: ``extracts`` (writing raw
 extracts), ``scenarios`` (the boundary editions), ``bad_rows`` (the rejection scenario),
 ``warehouse_queries`` (reading a warehouse), ``user_world`` (the files tests must not
-change).
+change), ``generated_run`` (a warehouse from generated extracts), ``command`` (the command
+in a process of its own).
 """
 
 from __future__ import annotations

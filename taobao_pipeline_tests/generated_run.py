@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from taobao_pipeline_tests import command
 from taobao_pipeline_tests.warehouse_queries import read_table
 
 
@@ -24,13 +24,7 @@ class GeneratedRun:
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``taobao-pipeline ARGS`` in a process of its own; fails the test on a non-zero exit."""
-    out = subprocess.run(
-        [sys.executable, "-m", "taobao_pipeline.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, **(env or {})},
-    )
+    out = command.cli(*args, env={**os.environ, **(env or {})}, timeout=600)
     assert out.returncode == 0, out.stderr
     return out
 

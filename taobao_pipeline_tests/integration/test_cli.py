@@ -7,13 +7,13 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from taobao_pipeline.cli import parse_editions
+from taobao_pipeline_tests.command import COMMAND, cli
 from taobao_pipeline_tests.extracts import write_edition
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, boundary_edition
 from taobao_pipeline_tests.warehouse_queries import read_table
@@ -23,16 +23,6 @@ from taobao_pipeline_tests.warehouse_queries import read_table
 def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Command-line runs record into a temporary instance, never the project's."""
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-
-
-def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "taobao_pipeline.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
 
 
 def test_parse_editions() -> None:
@@ -129,7 +119,7 @@ def test_query_refuses_anything_but_reading_the_warehouse(
 
 def test_a_reader_that_leaves_early_gets_no_error(boundary_run: Path) -> None:
     """``query ... | head -1``: the pipe closes under the command, which stops quietly."""
-    command = [sys.executable, "-m", "taobao_pipeline.cli", "query", "--format", "csv"]
+    command = [*COMMAND, "query", "--format", "csv"]
     sql = "SELECT * FROM village_metrics, range(20)"  # more than a pipe's buffer
     done = subprocess.run(
         f"{shlex.join([*command, sql, '--warehouse', str(boundary_run)])} | head -1",
@@ -147,7 +137,7 @@ def test_a_run_whose_reader_leaves_early_still_publishes(tmp_path: Path) -> None
     e = boundary_edition(2020)
     write_edition(tmp_path / "raw", 2020, e.villages, e.shops, e.revenue)
     warehouse = tmp_path / "wh.duckdb"
-    command = [sys.executable, "-m", "taobao_pipeline.cli", "run", "--raw-dir"]
+    command = [*COMMAND, "run", "--raw-dir"]
     command += [str(tmp_path / "raw"), "--warehouse", str(warehouse), "--editions", "2020"]
     done = subprocess.run(
         f"set -o pipefail; {shlex.join(command)} | head -1",

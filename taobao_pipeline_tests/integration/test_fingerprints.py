@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -34,6 +33,7 @@ from taobao_pipeline.rules import Rules
 from taobao_pipeline.runner import JOB, run_config, run_editions
 from taobao_pipeline.tables import COMPUTED_TABLES
 from taobao_pipeline.warehouse import Warehouse
+from taobao_pipeline_tests import command
 from taobao_pipeline_tests.warehouse_queries import read_table
 
 PROVENANCE = (
@@ -43,14 +43,7 @@ PROVENANCE = (
 
 def cli(*args: str, home: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAOBAO_")}
-    env["DAGSTER_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "taobao_pipeline.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return command.cli(*args, env=env | {"DAGSTER_HOME": str(home)})
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 
 from taobao_pipeline.runner import RunFailed, run_editions
 from taobao_pipeline.warehouse import PAUSE_AT
+from taobao_pipeline_tests.command import COMMAND
 from taobao_pipeline_tests.extracts import write_edition
 from taobao_pipeline_tests.scenarios import boundary_edition
 from taobao_pipeline_tests.warehouse_queries import read_table
@@ -40,7 +41,7 @@ def _namespace_refusal() -> str | None:
 
 
 def command(*args: str, namespace: bool = False) -> list[str]:
-    cli = [sys.executable, "-m", "taobao_pipeline.cli", *args]
+    cli = [*COMMAND, *args]
     return [*NAMESPACE, *cli] if namespace else cli
 
 

@@ -7,7 +7,6 @@ import os
 import re
 import select
 import subprocess
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +20,7 @@ from taobao_pipeline.definitions import defs
 from taobao_pipeline.progress import asset_stages, step_stages
 from taobao_pipeline.runner import JOB, PATHS_RESOURCE, RANGE_END, RANGE_START, run_editions
 from taobao_pipeline.summary import rmb_words
+from taobao_pipeline_tests.command import COMMAND
 from taobao_pipeline_tests.extracts import village, write_edition
 from taobao_pipeline_tests.scenarios import boundary_edition
 
@@ -68,7 +68,7 @@ def read_table(warehouse: Path, sql: str) -> list[tuple]:
 
 def _command(raw: Path, warehouse: Path, *extra: str) -> list[str]:
     return [
-        sys.executable, "-m", "taobao_pipeline.cli", "run",
+        *COMMAND, "run",
         "--raw-dir", str(raw), "--warehouse", str(warehouse), "--editions", "2019-2020", *extra,
     ]  # fmt: skip
 
