@@ -58,6 +58,21 @@ def _by_edition(figures: dict[int, dict[str, object]]) -> dg.MetadataValue:
     return markdown_table([{"edition": e, **f} for e, f in figures.items()])
 
 
+def _agreement(
+    asset: str, check: str, figures: dict[int, dict[str, object]], mismatches: list[str]
+) -> dg.AssetCheckResult:
+    """A check of the computation against the restated rules: it passes when no edition
+    counts any of ``mismatches``; each edition's figures in its metadata."""
+    wrong = sum(int(f[name]) for f in figures.values() for name in mismatches)
+    return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name=check,
+        passed=wrong == 0,
+        severity=ERROR,
+        metadata={"mismatches": wrong, "by_edition": _by_edition(figures)},
+    )
+
+
 def _staged(stg: Staging, table: str, columns: list[str]) -> pl.DataFrame:
     """Columns of a staged table, read by polars (not through the SQL that computed it)."""
     files = stg.files(table)
@@ -211,14 +226,7 @@ def active_shops_follow_rule(
         return {"villages_off_rule": wrong, "villages": metrics.height}
 
     figures = per_edition(warehouse, editions, measure)
-    wrong = sum(f["villages_off_rule"] for f in figures.values())
-    return dg.AssetCheckResult(
-        asset_key="village_metrics",
-        check_name="active_shops_follow_rule",
-        passed=wrong == 0,
-        severity=ERROR,
-        metadata={"mismatches": wrong, "by_edition": _by_edition(figures)},
-    )
+    return _agreement("village_metrics", "active_shops_follow_rule", figures, ["villages_off_rule"])
 
 
 def designations_follow_criteria(
@@ -237,19 +245,12 @@ def designations_follow_criteria(
         }
 
     figures = per_edition(warehouse, editions, measure)
-    wrong = sum(
-        f["designated_without_criteria"]
-        + f["criteria_without_designation"]
-        + f["flag_disagrees_with_rule"]
-        for f in figures.values()
-    )
-    return dg.AssetCheckResult(
-        asset_key="taobao_villages",
-        check_name="designations_follow_criteria",
-        passed=wrong == 0,
-        severity=ERROR,
-        metadata={"mismatches": wrong, "by_edition": _by_edition(figures)},
-    )
+    mismatches = [
+        "designated_without_criteria",
+        "criteria_without_designation",
+        "flag_disagrees_with_rule",
+    ]
+    return _agreement("taobao_villages", "designations_follow_criteria", figures, mismatches)
 
 
 def towns_follow_rule(
@@ -267,14 +268,8 @@ def towns_follow_rule(
         }
 
     figures = per_edition(warehouse, editions, measure)
-    wrong = sum(f["towns_not_by_rule"] + f["rule_not_in_towns"] for f in figures.values())
-    return dg.AssetCheckResult(
-        asset_key="taobao_towns",
-        check_name="towns_follow_rule",
-        passed=wrong == 0,
-        severity=ERROR,
-        metadata={"mismatches": wrong, "by_edition": _by_edition(figures)},
-    )
+    mismatches = ["towns_not_by_rule", "rule_not_in_towns"]
+    return _agreement("taobao_towns", "towns_follow_rule", figures, mismatches)
 
 
 NATIONAL_MINUS_PROVINCES = """
