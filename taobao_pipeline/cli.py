@@ -106,6 +106,7 @@ def _run_with_progress(
     args: argparse.Namespace, raw_dir: Path, warehouse: Path, editions: list[int], started: float
 ) -> int:
     """Run ``editions`` through designation_job, showing progress; the number of runs."""
+    from taobao_pipeline.assets.checks import QualityResource
     from taobao_pipeline.definitions import defs
     from taobao_pipeline.progress import Progress
     from taobao_pipeline.runner import JOB, run_editions
@@ -125,6 +126,9 @@ def _run_with_progress(
             raw_dir,
             warehouse,
             editions,
+            quality=QualityResource(publish_anyway=args.publish_anyway)
+            if args.publish_anyway
+            else None,
             # Dagster's own log (and the stack traces of every step) only with --verbose
             log_level="DEBUG" if verbose else "CRITICAL",
             listener=progress,
@@ -238,6 +242,33 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from taobao_pipeline.fingerprints import code_version
+    from taobao_pipeline.warehouse import NotPublished
+
+    if not args.reason.strip():
+        print("error: --reason: say why the edition is withdrawn", file=sys.stderr)
+        return 2
+    record = {
+        "code_version": code_version(),
+        "run_id": "taobao-pipeline withdraw",
+        "published_at": dt.datetime.now(dt.UTC),
+    }
+    try:
+        removed = Warehouse(args.warehouse).withdraw(args.edition, args.reason.strip(), record)
+    except (NotPublished, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    rows = ", ".join(f"{table} {n:,}" for table, n in removed.items() if n)
+    print(
+        f"Withdrew edition {args.edition} from {args.warehouse} (rows removed: {rows}); "
+        "recorded in edition_provenance. `taobao-pipeline run` publishes it again."
+    )
+    return 0
+
+
 def cmd_import_list(args: argparse.Namespace) -> int:
     from taobao_pipeline.official_lists import OfficialListError, read_official_list
 
@@ -325,7 +356,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--wide", action="store_true", help="also print the full national table (all columns)"
     )
+    run.add_argument(
+        "--publish-anyway",
+        metavar="REASON",
+        help="publish editions whose inputs fail the quality gate (too many rows rejected), "
+        "giving your reason; it is recorded in edition_provenance",
+    )
     run.set_defaults(func=cmd_run)
+
+    wd = sub.add_parser(
+        "withdraw",
+        parents=[common],
+        help="remove a published edition from the warehouse (one transaction, recorded)",
+    )
+    wd.add_argument("--edition", type=int, required=True)
+    wd.add_argument("--reason", required=True, help="why: recorded in edition_provenance")
+    wd.add_argument("--warehouse", default=warehouse_default)
+    wd.set_defaults(func=cmd_withdraw)
 
     query = sub.add_parser(
         "query", parents=[common], help="run read-only SQL on the warehouse, print a table"
@@ -371,12 +418,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``taobao-pipeline`` command: an error is one short paragraph
-    (``errors``), its stack trace only with ``--verbose``."""
+    (``errors``), its stack trace only with ``--verbose``; Ctrl-C or SIGTERM stops it with
+    one line and the exit code of that signal (130, 143)."""
+    from taobao_pipeline.interrupts import Interrupted, stop_on_signals
+
     args = build_parser().parse_args(argv)
     try:
-        code = args.func(args)
-        sys.stdout.flush()  # inside the try: a reader that left shows here, not at exit
-        return code
+        with stop_on_signals() as signals:
+            try:
+                code = args.func(args)
+                sys.stdout.flush()  # inside the try: a reader that left shows here, not at exit
+            except Interrupted as e:
+                # the signal that came, though Dagster's handler may have taken it
+                stopped = Interrupted(signals.last() or e.signum)
+                print(f"taobao-pipeline: {stopped}", file=sys.stderr)
+                return stopped.exit_code
+            return code
     except BrokenPipeError:
         # the reader of the output left (``| head``): nothing to say, and nothing more to
         # write; stdout to /dev/null so that Python's flush at exit stays quiet too

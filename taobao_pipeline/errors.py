@@ -7,6 +7,7 @@ here across Dagster as class names and messages, so the advice is keyed by class
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 EXCERPT = 400  # characters of a message at most
@@ -28,6 +29,11 @@ ADVICE = {
     "DagsterAssetCheckFailedError": (
         "A blocking check failed, so the edition was not published (the warehouse still "
         "holds what it held): its result in the UI, or this run with --verbose, shows why."
+    ),
+    "QualityGateFailed": (
+        "The warehouse keeps what it held for the edition. Fix the files and run again, or "
+        "publish anyway with your reason (in the UI: the quality resource's publish_anyway); "
+        "the reason is recorded in edition_provenance."
     ),
     # these say what to do themselves
     "StaleStaging": "",
@@ -70,3 +76,33 @@ class Failure:
 def describe(error: BaseException) -> str:
     """The paragraph for an error raised outside a run (say, by the command line)."""
     return str(Failure("", type(error).__name__, str(error) or type(error).__name__))
+
+
+# a run's editions, as Dagster tags it (a single-run backfill of a range, or a partition)
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def run_editions_label(tags: Mapping[str, str]) -> str:
+    """The editions of a run, from its tags: ``edition 2020`` or ``editions 2014-2020``."""
+    if RANGE_START in tags:
+        return f"editions {tags[RANGE_START]}-{tags[RANGE_END]}"
+    return f"edition {tags.get('dagster/partition', '?')}"
+
+
+def failures_of(events: list, tags: Mapping[str, str]) -> list[Failure]:
+    """Each step failure of a run as a ``Failure``: the error itself, not Dagster's
+    wrapping of it (one for the run if no step failed)."""
+    failures = []
+    for event in events:
+        error = event.step_failure_data.error
+        while error is not None and error.cause is not None and "dagster" in error.cls_name.lower():
+            error = error.cause
+        kind = error.cls_name if error else "unknown"
+        text = error.message.strip() if error else "unknown error"
+        # "package.module.Class: text" -> "text"
+        head, sep, rest = text.partition(": ")
+        if sep and head.rsplit(".", 1)[-1] == kind:
+            text = rest
+        failures.append(Failure(f"{run_editions_label(tags)}, {event.step_key}", kind, text))
+    return failures or [Failure(run_editions_label(tags), "unknown", "the run failed")]

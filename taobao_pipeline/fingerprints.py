@@ -148,6 +148,8 @@ def note_name(source: str) -> str:
 
 
 PROVENANCE_SCHEMA = TABLES["edition_provenance"].polars_schema()
+# the file of the one provenance row a withdrawn edition keeps
+WITHDRAWN = "(withdrawn)"
 
 
 def provenance_rows(
@@ -182,15 +184,24 @@ def provenance_rows(
 
 
 def staged_provenance(
-    warehouse: Warehouse, editions: Iterable[int], rules: Rules, run_id: str
+    warehouse: Warehouse,
+    editions: Iterable[int],
+    rules: Rules,
+    run_id: str,
+    notes: dict[int, str] | None = None,
 ) -> pl.DataFrame:
-    """``edition_provenance`` of ``editions`` as staged, for ``Warehouse.publish``."""
+    """``edition_provenance`` of ``editions`` as staged, for ``Warehouse.publish``;
+    ``notes``: what the operator overrode for an edition (a failed quality gate)."""
     published_at = dt.datetime.now(dt.UTC)
     rows = []
     for edition in editions:
         with warehouse.staging(edition) as stg:
             inputs = {source: stg.note(note_name(source)) for source in SOURCES}
-        rows += provenance_rows(edition, inputs, rules, run_id, published_at)
+        note = (notes or {}).get(edition)
+        rows += [
+            {**row, "note": note}
+            for row in provenance_rows(edition, inputs, rules, run_id, published_at)
+        ]
     return pl.DataFrame(rows, schema=PROVENANCE_SCHEMA)
 
 
@@ -245,6 +256,8 @@ def _why_not_files(published: pl.DataFrame, rules: Rules, edition: int) -> str |
     """Why ``edition`` must run whatever its files hold, or None."""
     if published.is_empty():
         return "new (no edition_provenance record)"
+    if (published["file"] == WITHDRAWN).any():
+        return "withdrawn"
     if published["sha256"].is_null().any():
         return "its record is incomplete"
     if published["code_version"].n_unique() > 1 or published["code_version"][0] != code_version():

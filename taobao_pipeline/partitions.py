@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from typing import TypeVar
 
 import dagster as dg
@@ -58,14 +58,33 @@ def for_each_edition(
     # latest first: they are the largest (the movement grew every year), and a large
     # edition started last would run alone at the end (shops: 16.7 s against 15.0 s)
     order = sorted(editions, reverse=True)
-    run = work if size is None else _within_largest(order, work, size)
+    # set when an edition fails or the run is interrupted: no edition starts after that
+    stop = threading.Event()
+    run = _unless(stop, work) if size is None else _within_largest(order, work, size, stop)
     with ThreadPoolExecutor(workers) as pool:
-        done = dict(zip(order, pool.map(run, order), strict=True))
+        futures = [pool.submit(run, edition) for edition in order]
+        try:
+            done = {edition: f.result() for edition, f in zip(order, futures, strict=True)}
+        except BaseException:
+            # Ctrl-C or SIGTERM lands here (the main thread): the editions at work finish
+            # their current step, those waiting never start, and the step stops in seconds
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return {edition: done[edition] for edition in editions}
 
 
+def _unless(stop: threading.Event, work: Callable[[int], T]) -> Callable[[int], T]:
+    def run(edition: int) -> T:
+        if stop.is_set():
+            raise CancelledError(f"edition {edition} not started: the step is stopping")
+        return work(edition)
+
+    return run
+
+
 def _within_largest(
-    editions: list[int], work: Callable[[int], T], size: Callable[[int], int]
+    editions: list[int], work: Callable[[int], T], size: Callable[[int], int], stop: threading.Event
 ) -> Callable[[int], T]:
     """``work`` that starts editions in the order given, each once it fits beside those
     at work (or none is): a large edition is not overtaken by small ones."""
@@ -74,13 +93,16 @@ def _within_largest(
     busy = 0
     started = 0  # editions started: the next in line is editions[started]
     turn = threading.Condition()
+    work = _unless(stop, work)
 
     def run(edition: int) -> T:
         nonlocal busy, started
         with turn:
             turn.wait_for(
                 lambda: (
-                    editions[started] == edition and (busy == 0 or busy + sizes[edition] <= budget)
+                    stop.is_set()
+                    or editions[started] == edition
+                    and (busy == 0 or busy + sizes[edition] <= budget)
                 )
             )
             busy += sizes[edition]

@@ -11,6 +11,7 @@ from typing import TextIO
 import dagster as dg
 
 from taobao_pipeline.editions import editions_label
+from taobao_pipeline.interrupts import signalled
 from taobao_pipeline.summary import clock
 
 TICK = 0.5  # seconds between redraws of the live line
@@ -102,7 +103,9 @@ class Progress:
                     self._line("step", step, outcome)
             elif kind == dg.DagsterEventType.RUN_FAILURE:
                 # the runner then runs each edition of a failed range on its own
-                again = "; each edition again, in a run of its own" if "-" in self.editions else ""
+                again = ""
+                if "-" in self.editions and signalled() is None:  # stopped: nothing again
+                    again = "; each edition again, in a run of its own"
                 self._write(
                     f"{clock(self.elapsed):>7}  editions {self.editions}: the run failed{again}"
                 )

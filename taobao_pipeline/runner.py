@@ -18,15 +18,16 @@ import dagster as dg
 from taobao_pipeline.assets.checks import QualityResource
 from taobao_pipeline.definitions import defs
 from taobao_pipeline.editions import contiguous
-from taobao_pipeline.errors import Failure
+from taobao_pipeline.errors import RANGE_END, RANGE_START, Failure, failures_of, run_editions_label
+from taobao_pipeline.interrupts import Interrupted, raise_if_signalled
 from taobao_pipeline.partitions import outside_partitions, partition_range
 from taobao_pipeline.resources import RulesResource
 from taobao_pipeline.warehouse import Warehouse
 
 JOB = "designation_job"
 PATHS_RESOURCE = "paths"  # the definitions' resource that holds raw_dir, warehouse_path
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
+# what a signal becomes inside a run: Dagster's error, ours, or Python's
+INTERRUPTIONS = {"DagsterExecutionInterruptedError", "Interrupted", "KeyboardInterrupt"}
 
 # told the editions of a run (first, last) and each event of it as Dagster stores it
 Listener = Callable[[tuple[int, int], dg.EventLogEntry], None]
@@ -45,26 +46,23 @@ class RunFailed(Exception):
 
 
 def _editions(result: dg.ExecuteInProcessResult) -> str:
-    tags = result.dagster_run.tags
-    if RANGE_START in tags:
-        return f"editions {tags[RANGE_START]}-{tags[RANGE_END]}"
-    return f"edition {tags.get('dagster/partition', '?')}"
+    return run_editions_label(result.dagster_run.tags)
 
 
 def _failure(result: dg.ExecuteInProcessResult) -> list[Failure]:
-    failures = []
+    return failures_of(result.get_step_failure_events(), result.dagster_run.tags)
+
+
+def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether a step of the run was stopped by Ctrl-C or SIGTERM (Dagster's handler turns
+    either into a step failure), rather than failed by its data."""
     for event in result.get_step_failure_events():
         error = event.step_failure_data.error
-        while error is not None and error.cause is not None and "dagster" in error.cls_name.lower():
+        while error is not None:
+            if error.cls_name in INTERRUPTIONS:
+                return True
             error = error.cause
-        kind = error.cls_name if error else "unknown"
-        text = error.message.strip() if error else "unknown error"
-        # "package.module.Class: text" -> "text"
-        head, sep, rest = text.partition(": ")
-        if sep and head.rsplit(".", 1)[-1] == kind:
-            text = rest
-        failures.append(Failure(f"{_editions(result)}, {event.step_key}", kind, text))
-    return failures or [Failure(_editions(result), "unknown", "the run failed")]
+    return False
 
 
 def _outside(raw_dir: Path, editions: list[int]) -> list[Failure]:
@@ -126,7 +124,8 @@ def run_editions(
     show in the UI; otherwise in a throwaway instance. Returns the result of each run
     (their events: materializations, check results). If a range's run fails, its
     editions run one by one: those that can be loaded are published, and ``RunFailed``
-    then names every failure. ``listener`` is told every event of every run, with the
+    then names every failure; a run stopped by Ctrl-C or SIGTERM raises ``Interrupted``
+    at once (the CLI says which signal). ``listener`` is told every event of every run, with the
     run's editions.
     """
     if instance is None:
@@ -146,9 +145,13 @@ def run_editions(
             selection: dict[str, object] = {"partition_key": str(first)}
         else:
             selection = {"tags": {RANGE_START: str(first), RANGE_END: str(last)}}
-        return job.execute_in_process(
+        result = job.execute_in_process(
             run_config=config, instance=instance, raise_on_error=False, run_id=run_id, **selection
         )
+        if _interrupted(result):  # stopped, not failed by a file: nothing is tried again
+            raise Interrupted()
+        raise_if_signalled()
+        return result
 
     # an edition outside the partitions fails alone, named, and the others run
     failures: list[Failure] = _outside(raw_dir, editions)

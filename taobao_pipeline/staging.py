@@ -61,7 +61,9 @@ _LOCK = threading.Lock()  # editions may be staged from several threads
 
 
 # lock files this process holds -> how many times: a run holds its editions throughout,
-# and its steps (in the same process) take them again without waiting for themselves
+# and its steps (in the same process) take them again without waiting for themselves.
+# Keyed by the resolved path: the command may name the warehouse relatively and the run's
+# config absolutely, and a second flock on the same file would wait for itself forever.
 _HELD: dict[Path, int] = {}
 
 
@@ -70,7 +72,7 @@ def edition_lock(folder: Path) -> Iterator[None]:
     """Hold an edition's staging folder alone (a lock file beside it), and remove what
     writers that died in it left (``*.tmp-*``): while the lock is held, no one else writes.
     Reentrant within a process. Take several in order of edition, never the other way."""
-    key = folder.with_name(folder.name + ".lock")
+    key = folder.parent.resolve() / (folder.name + ".lock")
     with _LOCK:
         held = key in _HELD
         if held:

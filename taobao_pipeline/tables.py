@@ -476,8 +476,17 @@ TABLE_LIST: tuple[Table, ...] = (
             col(
                 "published_at",
                 False,
-                "When the edition was published",
+                "When the edition was published (withdrawn: when it was withdrawn)",
                 type="TIMESTAMP WITH TIME ZONE",
+            ),
+            col(
+                "note",
+                True,
+                "What the operator decided, in their words: an edition published over a "
+                "failed quality gate (the checks, figures and thresholds, and the reason "
+                "given with --publish-anyway), or withdrawn (file '(withdrawn)': the reason "
+                "given to withdraw); empty otherwise",
+                type="VARCHAR",
             ),
         ),
         ("edition", "file"),

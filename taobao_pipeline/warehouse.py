@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from taobao_pipeline.fingerprints import WITHDRAWN
 from taobao_pipeline.official_lists import (
     OfficialList,
     write_official_list,
@@ -32,6 +33,7 @@ from taobao_pipeline.provinces import provinces_frame
 from taobao_pipeline.reconciliation import write_reconciliation
 from taobao_pipeline.staging import Staging, edition_lock
 from taobao_pipeline.tables import (
+    EDITION_TABLES,
     PUBLISHED_TABLES,
     WAREHOUSE_TABLES,
     describe_tables,
@@ -126,6 +128,25 @@ def write_provinces(conn: duckdb.DuckDBPyConnection) -> None:
             conn.execute("INSERT INTO wh.provinces BY NAME SELECT * FROM _provinces")
     finally:
         conn.unregister("_provinces")
+
+
+def _derive(conn: duckdb.DuckDBPyConnection) -> None:
+    """What follows from the editions in the warehouse, after some were replaced or
+    removed: the first designation of each village and the reconciliations."""
+    conn.execute(
+        """
+        UPDATE wh.taobao_villages t SET first_edition = f.first_edition
+        FROM (SELECT village_code, min(edition) AS first_edition
+              FROM wh.taobao_villages GROUP BY village_code) f
+        WHERE t.village_code = f.village_code
+        """
+    )
+    reconcile_official_lists(conn)
+    write_reconciliation(conn)
+
+
+class NotPublished(Exception):
+    """The edition named is not in the warehouse."""
 
 
 class Warehouse:
@@ -336,17 +357,7 @@ class Warehouse:
             conn.register("provenance", provenance.filter(pl.col("edition").is_in(editions)))
             conn.execute("INSERT INTO wh.edition_provenance BY NAME SELECT * FROM provenance")
             conn.unregister("provenance")
-        # the first designation may move when any edition is (re)loaded
-        conn.execute(
-            """
-            UPDATE wh.taobao_villages t SET first_edition = f.first_edition
-            FROM (SELECT village_code, min(edition) AS first_edition
-                  FROM wh.taobao_villages GROUP BY village_code) f
-            WHERE t.village_code = f.village_code
-            """
-        )
-        reconcile_official_lists(conn)
-        write_reconciliation(conn)
+        _derive(conn)
         conn.execute("COMMIT")
         rows = {
             table: conn.execute(f"SELECT count(*) FROM wh.{table}").fetchall()[0][0]
@@ -364,6 +375,48 @@ class Warehouse:
             if "edition" in spec.names
         }
         return Published(rows, per_edition)
+
+    def withdraw(self, edition: int, reason: str, record: dict[str, object]) -> dict[str, int]:
+        """Remove ``edition`` from every table in one transaction, and replace its
+        ``edition_provenance`` with one row saying so (``record``: the row's run_id,
+        code_version and published_at; the reason goes in its note). Returns the rows
+        removed per table; raises ``NotPublished`` if the edition is not in the warehouse."""
+        with self.hold([edition]), self.update() as conn:
+            conn.execute("BEGIN")
+            removed = {
+                table: conn.execute(
+                    f"DELETE FROM wh.{table} WHERE edition = $e", {"e": edition}
+                ).fetchall()[0][0]
+                for table in EDITION_TABLES
+            }
+            rules = conn.execute(
+                "SELECT any_value(rules) FROM wh.edition_provenance "
+                "WHERE edition = $e AND file <> $withdrawn",
+                {"e": edition, "withdrawn": WITHDRAWN},
+            ).fetchall()[0][0]
+            if not any(removed.values()) and rules is None:
+                conn.execute("ROLLBACK")
+                raise NotPublished(
+                    f"edition {edition} is not in {self.path}: there is nothing to withdraw"
+                )
+            conn.execute("DELETE FROM wh.edition_provenance WHERE edition = $e", {"e": edition})
+            conn.execute(
+                "INSERT INTO wh.edition_provenance BY NAME SELECT $e AS edition, $f AS file, "
+                "$rules AS rules, $code AS code_version, $run AS run_id, $at AS published_at, "
+                "$note AS note",
+                {
+                    "e": edition,
+                    "f": WITHDRAWN,
+                    "rules": rules or "{}",
+                    "code": record["code_version"],
+                    "run": record["run_id"],
+                    "at": record["published_at"],
+                    "note": f"withdrawn; reason: {reason}",
+                },
+            )
+            _derive(conn)
+            conn.execute("COMMIT")
+            return removed
 
     def staged_summary(self, editions: Iterable[int]) -> pl.DataFrame:
         """``national_summary`` of ``editions`` as staged, which is what their publish

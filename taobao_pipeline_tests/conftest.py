@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from taobao_pipeline.assets.checks import QualityResource
 from taobao_pipeline.cli import INSTANCE_CONFIG
 from taobao_pipeline.runner import run_editions
 from taobao_pipeline_tests.bad_rows import REVENUE_1, REVENUE_2, SHOPS, VILLAGES, YEAR
@@ -110,7 +111,9 @@ def rejected_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_csv(folder / "revenue-1.csv", REVENUE_1, REVENUE_COLUMNS)
     write_csv(folder / "revenue-2.csv", REVENUE_2, REVENUE_COLUMNS)
     warehouse = folder.parents[1] / "taobao.duckdb"
-    run_editions(folder.parent, warehouse, [YEAR])
+    # most of its sales rows are broken on purpose: published over the quality gate
+    quality = QualityResource(publish_anyway="the rejection scenario: rows broken on purpose")
+    run_editions(folder.parent, warehouse, [YEAR], quality=quality)
     return warehouse
 
 

@@ -35,11 +35,14 @@ ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
 
 class QualityResource(dg.ConfigurableResource):
     """Tolerated share of rejected rows per source: above ``warn`` the check fails with
-    WARN severity, above ``error`` with ERROR severity (the edition is still published:
-    the contract loads the good rows)."""
+    WARN severity, above ``error`` with ERROR severity, and then the edition is not
+    published (the quality gate of ``designate_and_publish``) unless ``publish_anyway``
+    gives the operator's reason to publish it all the same (recorded in
+    ``edition_provenance``)."""
 
     reject_warn_share: str = "0.01"
     reject_error_share: str = "0.05"
+    publish_anyway: str = ""
 
 
 def per_edition(
@@ -109,18 +112,20 @@ INPUT_CHECKS = [
 ]
 
 
+def _rejected(stg: Staging, source: str) -> dict[str, object]:
+    """A source's rows read and rejected in an edition, and the share rejected."""
+    read, rejected = stg.conn.execute(
+        "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_rejected), 0) "
+        "FROM load_audit WHERE source = $s",
+        {"s": source},
+    ).fetchall()[0]
+    return {"rows_read": read, "rows_rejected": rejected, "share": rejected / max(read, 1)}
+
+
 def rejected_share(
     warehouse: Warehouse, editions: list[int], source: str, quality: QualityResource
 ) -> dg.AssetCheckResult:
-    def measure(stg: Staging, _: int) -> dict[str, object]:
-        read, rejected = stg.conn.execute(
-            "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_rejected), 0) "
-            "FROM load_audit WHERE source = $s",
-            {"s": source},
-        ).fetchall()[0]
-        return {"rows_read": read, "rows_rejected": rejected, "share": rejected / max(read, 1)}
-
-    figures = per_edition(warehouse, editions, measure)
+    figures = per_edition(warehouse, editions, lambda stg, _: _rejected(stg, source))
     share = max(f["share"] for f in figures.values())
     warn, error = Decimal(quality.reject_warn_share), Decimal(quality.reject_error_share)
     return dg.AssetCheckResult(
@@ -148,15 +153,18 @@ WHERE audited <> staged
 """
 
 
-def load_audit_balances(warehouse: Warehouse, editions: list[int]) -> dg.AssetCheckResult:
-    def measure(stg: Staging, _: int) -> dict[str, object]:
-        unbalanced = stg.conn.execute(
-            "SELECT count(*) FROM load_audit WHERE rows_read <> rows_accepted + rows_rejected"
-        ).fetchall()[0][0]
-        mismatched = stg.conn.execute(STAGED_ROWS).fetchall()[0][0]
-        return {"unbalanced_files": unbalanced, "sources_not_matching_staged": mismatched}
+def _balance(stg: Staging, _: int = 0) -> dict[str, int]:
+    """Files whose rows read differ from accepted + rejected, and sources whose staged
+    rows differ from those the audit accepted."""
+    unbalanced = stg.conn.execute(
+        "SELECT count(*) FROM load_audit WHERE rows_read <> rows_accepted + rows_rejected"
+    ).fetchall()[0][0]
+    mismatched = stg.conn.execute(STAGED_ROWS).fetchall()[0][0]
+    return {"unbalanced_files": unbalanced, "sources_not_matching_staged": mismatched}
 
-    figures = per_edition(warehouse, editions, measure)
+
+def load_audit_balances(warehouse: Warehouse, editions: list[int]) -> dg.AssetCheckResult:
+    figures = per_edition(warehouse, editions, _balance)
     bad = sum(f["unbalanced_files"] + f["sources_not_matching_staged"] for f in figures.values())
     return dg.AssetCheckResult(
         asset_key="load_audit",
@@ -165,6 +173,57 @@ def load_audit_balances(warehouse: Warehouse, editions: list[int]) -> dg.AssetCh
         severity=ERROR,
         metadata={"problems": bad, "by_edition": _by_edition(figures)},
     )
+
+
+def quality_gate(
+    warehouse: Warehouse, editions: list[int], quality: QualityResource
+) -> dict[int, list[str]]:
+    """The input checks that fail with ERROR severity, per edition that has any: the rows
+    rejected above the error share, or an audit that does not balance. Such an edition is
+    not published unless the operator says why it should be (``publish_anyway``)."""
+    error = Decimal(quality.reject_error_share)
+
+    def measure(stg: Staging, _: int) -> list[str]:
+        failed = []
+        for source, asset in SOURCE_ASSETS.items():
+            f = _rejected(stg, source)
+            if f["share"] > error:
+                failed.append(
+                    f"{asset}:rejected_share: {f['share']:.2%} of {source} rows rejected "
+                    f"({f['rows_rejected']:,} of {f['rows_read']:,}), error threshold {error:.0%}"
+                )
+        balance = _balance(stg)
+        if any(balance.values()):
+            failed.append(
+                f"load_audit:load_audit_balances: {balance['unbalanced_files']} files where "
+                "rows read differ from accepted + rejected, "
+                f"{balance['sources_not_matching_staged']} sources whose staged rows differ"
+            )
+        return failed
+
+    return {e: failed for e, failed in per_edition(warehouse, editions, measure).items() if failed}
+
+
+class QualityGateFailed(Exception):
+    """An edition failed a quality check of ERROR severity: it was not published."""
+
+    def __init__(self, failed: dict[int, list[str]]) -> None:
+        editions = ",".join(str(e) for e in failed)
+        checks = "; ".join(f"edition {e}: {'; '.join(f)}" for e, f in failed.items())
+        # the rest of what to do is errors.ADVICE (a message is cut to an excerpt there)
+        super().__init__(
+            f"edition {editions} not published, the quality gate failed (to publish anyway: "
+            f'taobao-pipeline run --editions {editions} --publish-anyway "REASON"): {checks}'
+        )
+        self.failed = failed
+
+
+def override_notes(failed: dict[int, list[str]], reason: str) -> dict[int, str]:
+    """What ``edition_provenance`` records of editions published over a failed gate."""
+    return {
+        e: f"published over a failed quality gate ({'; '.join(f)}); reason: {reason}"
+        for e, f in failed.items()
+    }
 
 
 # --- the designations ---------------------------------------------------------------------

@@ -16,10 +16,14 @@ import duckdb
 from taobao_pipeline import reconciliation
 from taobao_pipeline.assets.checks import (
     DESIGNATION_CHECKS,
+    QualityGateFailed,
+    QualityResource,
     active_shops_follow_rule,
     designations_follow_criteria,
     matches_published_record,
     national_equals_provinces,
+    override_notes,
+    quality_gate,
     towns_follow_rule,
 )
 from taobao_pipeline.assets.metadata import SINGLE_RUN, edition_metadata, markdown_table, table_spec
@@ -117,9 +121,17 @@ PREVIEWS = {"taobao_villages": _top_villages, "national_summary": _national_figu
     backfill_policy=SINGLE_RUN,
 )
 def designate_and_publish(
-    context: dg.AssetExecutionContext, paths: PathsResource, rules: RulesResource
+    context: dg.AssetExecutionContext,
+    paths: PathsResource,
+    rules: RulesResource,
+    quality: QualityResource,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Compute the designations of the run's editions, check them, publish them at once."""
+    """Compute the designations of the run's editions, check them, publish them at once.
+
+    Nothing is published when a blocking check fails, or when an edition's inputs fail the
+    quality gate (rows rejected above the error share, an audit that does not balance),
+    judged here, before the publish, whichever run staged them; ``publish_anyway`` (the
+    operator's reason) publishes over the gate and is recorded in ``edition_provenance``."""
     keys, wh, in_force = edition_keys(context), paths.warehouse, rules.rules()
     figures: dict[str, dict[int, dict[str, object]]] = {}
     for table in COMPUTED_TABLES:
@@ -145,11 +157,16 @@ def designate_and_publish(
         yield from checks
         names = ", ".join(f"{c.asset_key.to_user_string()}:{c.check_name}" for c in failed)
         raise dg.Failure(f"editions {keys} not published: blocking checks failed: {names}")
+    gate = quality_gate(wh, keys, quality)
+    if gate and not quality.publish_anyway.strip():
+        yield from checks
+        raise QualityGateFailed(gate)
+    notes = override_notes(gate, quality.publish_anyway.strip())
 
     # with what each edition was computed from, in the same transaction: `run` skips it
     # while its files, rules and code stay the same; counted by the publish itself:
     # nothing but the publish opens the warehouse file
-    published = wh.publish(keys, staged_provenance(wh, keys, in_force, context.run.run_id))
+    published = wh.publish(keys, staged_provenance(wh, keys, in_force, context.run.run_id, notes))
     counts = published.rows
     for table in ("reconciliation", "official_reconciliation", "edition_provenance"):
         per = published.per_edition[table]
