@@ -1,0 +1,233 @@
+"""Running unattended: the schedule skips an edition that is not there yet, saying why; the
+sensor waits for a folder to be still; failed runs retry with backoff; a failure alerts
+the operator (a log file, a webhook on loopback); the instance settings and freshness
+policies an operator relies on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from taobao_pipeline.automation import ATTEMPT, ORIGIN, RETRY_OF
+from taobao_pipeline.definitions import defs
+from taobao_pipeline.resources import PathsResource, RulesResource
+from taobao_pipeline.runner import JOB, run_config
+from taobao_pipeline_tests.extracts import write_edition
+from taobao_pipeline_tests.scenarios import boundary_edition
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def schedule_tick(paths: PathsResource) -> dg.RunRequest | dg.SkipReason:
+    """The schedule's tick of 15 July 2021: edition 2021's window closed in June."""
+    context = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2021, 7, 15, 6, tzinfo=dt.UTC),
+        resources={"rules": RulesResource(), "paths": paths},
+    )
+    return defs.resolve_schedule_def("annual_designation")(context)
+
+
+def test_the_schedule_skips_an_edition_missing_incomplete_or_still_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = tmp_path / "raw"
+    paths = PathsResource(raw_dir=str(raw), warehouse_path=str(tmp_path / "w.duckdb"))
+    missing = schedule_tick(paths)
+    assert isinstance(missing, dg.SkipReason)
+    assert "edition 2021 cannot run" in missing.skip_message
+    assert "does not exist" in missing.skip_message
+
+    e = boundary_edition(2020)
+    write_edition(raw, 2021, e.villages, e.shops, e.revenue)
+    for part in (raw / "2021").glob("revenue*"):
+        part.rename(tmp_path / part.name)  # the sales are not there yet
+    incomplete = schedule_tick(paths)
+    assert isinstance(incomplete, dg.SkipReason) and "incomplete" in incomplete.skip_message
+    assert "revenue" in incomplete.skip_message
+
+    for part in tmp_path.glob("revenue*"):
+        part.rename(raw / "2021" / part.name)
+    copying = schedule_tick(paths)  # just written: the default settle time is 300 s
+    assert isinstance(copying, dg.SkipReason) and "waiting" in copying.skip_message
+
+    monkeypatch.setenv("TAOBAO_SETTLE_SECONDS", "0")
+    request = schedule_tick(paths)
+    assert isinstance(request, dg.RunRequest)
+    assert request.partition_key == "2021" and request.tags[ORIGIN] == "schedule"
+
+
+def test_the_sensor_waits_until_a_folder_is_still(
+    raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sensor = defs.resolve_sensor_def("new_extracts")
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    paths = PathsResource(raw_dir=str(raw), warehouse_path=str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("TAOBAO_SETTLE_SECONDS", "3600")
+
+    def tick(cursor: str | None) -> dg.SensorResult:
+        resources = {"paths": paths, "rules": RulesResource()}
+        with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
+            return sensor(context)
+
+    first = tick(None)
+    assert first.run_requests == []  # seen now: not still long enough
+    assert tick(first.cursor).run_requests == []
+    # an hour later, unchanged: both editions run, once
+    state = json.loads(first.cursor)
+    for edition in state.values():
+        edition["since"] -= 3601
+    settled = tick(json.dumps(state))
+    assert sorted(r.partition_key for r in settled.run_requests) == ["2019", "2020"]
+    assert {r.tags[ORIGIN] for r in settled.run_requests} == {"sensor"}
+    assert tick(settled.cursor).run_requests == []
+    # a file arrives: the folder must be still again, from now
+    (raw / "2020" / "revenue-2.csv").write_text((raw / "2020" / "revenue.csv").read_text())
+    assert tick(settled.cursor).run_requests == []
+
+
+@pytest.fixture
+def failed_scheduled_run(tmp_path: Path) -> tuple[dg.DagsterInstance, dg.DagsterRun]:
+    """A run of designation_job, as the schedule starts it, that failed: its register is
+    not a CSV file."""
+    raw = tmp_path / "raw"
+    e = boundary_edition(2020)
+    write_edition(raw, 2020, e.villages, e.shops, e.revenue)
+    (raw / "2020" / "villages.csv").unlink()
+    (raw / "2020" / "villages.csv").mkdir()  # a folder under a source's name
+    instance = dg.DagsterInstance.ephemeral()
+    result = defs.resolve_job_def(JOB).execute_in_process(
+        run_config=run_config(raw, tmp_path / "w.duckdb"),
+        instance=instance,
+        partition_key="2020",
+        tags={ORIGIN: "schedule"},
+        raise_on_error=False,
+    )
+    assert not result.success
+    return instance, result.dagster_run
+
+
+def test_a_failed_scheduled_run_is_retried_with_backoff_and_bounded(
+    failed_scheduled_run: tuple[dg.DagsterInstance, dg.DagsterRun],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    instance, run = failed_scheduled_run
+    sensor = defs.resolve_sensor_def("retry_failed_editions")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+    def tick() -> list[dg.RunRequest]:
+        with dg.build_sensor_context(instance=instance) as context:
+            return sensor(context).run_requests
+
+    monkeypatch.setenv("TAOBAO_RETRY_DELAY_SECONDS", "3600")
+    assert tick() == []  # failed just now: not yet
+    monkeypatch.setenv("TAOBAO_RETRY_DELAY_SECONDS", "0")
+    [retry] = tick()
+    assert retry.partition_key == "2020" and retry.run_key == f"retry-{run.run_id}"
+    assert retry.tags[ATTEMPT] == "1" and retry.tags[RETRY_OF] == run.run_id
+    # the last allowed retry failed too: no more
+    instance.add_run_tags(run.run_id, {ATTEMPT: "2"})
+    assert tick() == []
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict]]]:
+    """An HTTP server on loopback that keeps the JSON bodies posted to it."""
+    received: list[dict] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the handler's name is http.server's)
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_failed_run_alerts_in_the_log_and_on_the_webhook(
+    failed_scheduled_run: tuple[dg.DagsterInstance, dg.DagsterRun],
+    webhook: tuple[str, list[dict]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    instance, run = failed_scheduled_run
+    url, received = webhook
+    log = tmp_path / "alerts" / "alerts.log"
+    monkeypatch.setenv("TAOBAO_ALERT_LOG", str(log))
+    monkeypatch.setenv("TAOBAO_ALERT_WEBHOOK", url)
+    [failure] = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+    context = dg.build_run_status_sensor_context(
+        sensor_name="alert_on_failure",
+        dagster_instance=instance,
+        dagster_run=run,
+        dagster_event=failure.dagster_event,
+    ).for_run_failure()
+    sensor = defs.resolve_sensor_def("alert_on_failure")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    sensor(context)
+
+    text = log.read_text()
+    assert "edition 2020 failed (schedule)" in text
+    assert "villages.csv" in text  # the failure itself: the file and its problem
+    assert "taobao-pipeline run --editions 2020" in text  # what to do
+    assert [body["text"] for body in received] == [text.split(" ", 1)[1].rstrip("\n")]
+
+
+def test_a_webhook_that_cannot_be_reached_is_said_in_the_log(
+    failed_scheduled_run: tuple[dg.DagsterInstance, dg.DagsterRun],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from taobao_pipeline.alerts import Alert, send
+
+    log = tmp_path / "alerts.log"
+    env = {"TAOBAO_ALERT_LOG": str(log), "TAOBAO_ALERT_WEBHOOK": "http://127.0.0.1:9/none"}
+    reached = send(Alert("edition 2020", ["a failure"], "run-1", "schedule"), env)
+    assert reached == ["log"]
+    assert "alert not delivered: the webhook could not be reached" in log.read_text()
+
+
+def test_the_instance_monitors_and_retries_runs() -> None:
+    """The project's instance (./run.sh, ./ui.sh) marks a killed run failed and retries it."""
+    config = yaml.safe_load((PROJECT / ".dagster_home" / "dagster.yaml").read_text())
+    assert config["run_monitoring"]["enabled"] is True
+    assert config["run_retries"]["enabled"] is True and config["run_retries"]["max_retries"] > 0
+    assert config["telemetry"]["enabled"] is False
+
+
+def test_the_yearly_tables_have_freshness_policies() -> None:
+    graph = defs.resolve_asset_graph()
+    for table in ("national_summary", "taobao_villages", "taobao_towns", "province_summary"):
+        policy = graph.get(dg.AssetKey(table)).freshness_policy
+        assert isinstance(policy, dg.FreshnessPolicy), table
+
+
+def test_launched_runs_execute_in_process() -> None:
+    """The UI, the schedule and the sensor launch designation_job with its own executor:
+    in process, as the command line runs it (no process per step)."""
+    assert defs.resolve_job_def(JOB).executor_def.name == dg.in_process_executor.name
+
+
+def test_ui_sh_needs_only_the_main_lock() -> None:
+    """./ui.sh runs `dg dev`, and ./run.sh installs requirements/main.txt: dg must be in it."""
+    main = (PROJECT / "requirements" / "main.txt").read_text()
+    assert "\ndagster-dg-cli==" in main
+    assert shutil.which("dg") or (PROJECT / ".venv" / "bin" / "dg").exists()
