@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -122,21 +123,41 @@ def _run_with_progress(
         defs.resolve_job_def(JOB), terminal, live=terminal.isatty() and not verbose, started=started
     )
     try:
-        results = run_editions(
-            raw_dir,
-            warehouse,
-            editions,
-            quality=QualityResource(publish_anyway=args.publish_anyway)
-            if args.publish_anyway
-            else None,
-            # Dagster's own log (and the stack traces of every step) only with --verbose
-            log_level="DEBUG" if verbose else "CRITICAL",
-            listener=progress,
-        )
+        with contextlib.nullcontext() if verbose else _stderr_to_devnull():
+            results = run_editions(
+                raw_dir,
+                warehouse,
+                editions,
+                quality=QualityResource(publish_anyway=args.publish_anyway)
+                if args.publish_anyway
+                else None,
+                # Dagster's own log (and the stack traces of every step) only with --verbose
+                log_level="DEBUG" if verbose else "CRITICAL",
+                listener=progress,
+            )
     finally:
         progress.close()
         terminal.close()
     return len(results)
+
+
+@contextlib.contextmanager
+def _stderr_to_devnull() -> Iterator[None]:
+    """Descriptor 2 on /dev/null while Dagster runs: what a run writes there is kept in its
+    compute log (the UI shows it), and the helper processes Dagster starts to echo it
+    inherit this descriptor: on Ctrl-C, which reaches them too, their tracebacks would
+    bury the one line that says the run stopped."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _print_national(warehouse: Path, editions: list[int]) -> None:
