@@ -4,20 +4,14 @@ by [tool.dg]: they work here and print no warning (no supersession, no telemetry
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from taobao_pipeline.cli import INSTANCE_CONFIG
+from taobao_pipeline_tests.services import VENV_BIN, free_port, stop, wait_until_serving
 
 # the project: the folder of pyproject.toml above this file
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())
-VENV_BIN = Path(sys.executable).parent
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -43,28 +37,8 @@ def test_dg_check_defs_loads_the_definitions_without_warnings(tmp_path: Path) ->
     assert "warning" not in (run.stdout + run.stderr).lower()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(server: subprocess.Popen) -> None:
-    """Ctrl-C, as a person stops it (dg dev then stops its webserver, daemon and code
-    server); then its process group, should it not stop (SIGINT is ignored when the tests
-    run as a background job)."""
-    server.send_signal(signal.SIGINT)
-    for then in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            server.wait(timeout=30)
-            return
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, then)
-    server.wait(timeout=30)
-
-
 def test_dg_dev_serves_the_ui_without_warnings(tmp_path: Path) -> None:
-    port, log = _free_port(), tmp_path / "dg-dev.log"
+    port, log = free_port(), tmp_path / "dg-dev.log"
     with log.open("w") as out:
         server = subprocess.Popen(
             [str(VENV_BIN / "dg"), "dev", "--host", "127.0.0.1", "--port", str(port)],
@@ -72,17 +46,9 @@ def test_dg_dev_serves_the_ui_without_warnings(tmp_path: Path) -> None:
             start_new_session=True,  # its own process group: webserver, daemon, code server
         )  # fmt: skip
     try:
-        deadline, status = time.monotonic() + 180, None
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5) as r:
-                    status = r.status
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(1)
-        assert status == 200, log.read_text()
+        wait_until_serving(port, server, log)
         output = log.read_text()  # what the person sees while the UI serves
     finally:
-        _stop(server)
+        stop(server)  # Ctrl-C: dg dev then stops its webserver, daemon and code server
     assert "Serving dagster-webserver" in output
     assert "warning" not in output.lower(), output

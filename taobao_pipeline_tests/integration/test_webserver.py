@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import dagster as dg
@@ -17,26 +13,9 @@ import pytest
 from taobao_pipeline.runner import run_editions
 from taobao_pipeline_tests.extracts import write_edition
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, boundary_edition
+from taobao_pipeline_tests.services import free_port, graphql, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _graphql(port: int, query: str) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        body = json.loads(response.read())
-    assert "errors" not in body, body
-    return body["data"]
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +28,7 @@ def webserver(tmp_path_factory: pytest.TempPathFactory):
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     instance = dg.DagsterInstance.from_config(str(home))
     run_editions(root / "raw", root / "w.duckdb", [2020], instance=instance)
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "DAGSTER_HOME": str(home),
         "TAOBAO_RAW_DIR": str(root / "raw"),
@@ -71,15 +50,7 @@ def webserver(tmp_path_factory: pytest.TempPathFactory):
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                _graphql(port, "{ version }")
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(server.stderr.read().decode()[-2000:]) from None
-                time.sleep(1)
+        wait_until_serving(port, server, timeout=120)
         yield port
     finally:
         server.terminate()
@@ -87,7 +58,7 @@ def webserver(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_graph_reads_left_to_right_with_descriptions(webserver: int) -> None:
-    nodes = _graphql(
+    nodes = graphql(
         webserver,
         "{ assetNodes { assetKey { path } groupName description dependencyKeys { path } } }",
     )["assetNodes"]
@@ -103,7 +74,7 @@ def test_graph_reads_left_to_right_with_descriptions(webserver: int) -> None:
 
 
 def test_checks_and_their_latest_results(webserver: int) -> None:
-    data = _graphql(
+    data = graphql(
         webserver,
         '{ assetCheckExecutions(assetKey: {path: ["taobao_villages"]}, '
         'checkName: "designations_follow_criteria", limit: 1) '
@@ -117,7 +88,7 @@ def test_checks_and_their_latest_results(webserver: int) -> None:
 
 
 def test_latest_materialization_metadata(webserver: int) -> None:
-    data = _graphql(
+    data = graphql(
         webserver,
         '{ assetOrError(assetKey: {path: ["national_summary"]}) { ... on Asset { '
         "assetMaterializations(limit: 1) { partition metadataEntries { label "
@@ -129,7 +100,7 @@ def test_latest_materialization_metadata(webserver: int) -> None:
     assert values["taobao_villages"] == len(TAOBAO_VILLAGES)
     assert values["taobao_towns"] == 3
     assert values["dagster/partition_row_count"] == 1  # the edition's one national row
-    schema = _graphql(
+    schema = graphql(
         webserver,
         '{ assetNodes(assetKeys: [{path: ["village_metrics"]}]) { metadataEntries { label } } }',
     )["assetNodes"][0]["metadataEntries"]
