@@ -1,0 +1,405 @@
+"""The pipeline as a service (deploy/, docs/operations.md): the production instance on a
+real PostgreSQL, its webserver and daemon started and stopped as systemd and Docker do,
+and the deploy files themselves.
+
+The PostgreSQL is the one the DAGSTER_PG_* variables name (``eval "$(scripts/postgres.sh)"``
+starts a throwaway one; .ci/run does). Each session works in a database of its own, made
+here and dropped after, so runs never mix. Without those variables the PostgreSQL tests
+skip, saying so, unless TAOBAO_REQUIRE_POSTGRES=1 (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from taobao_pipeline.runner import run_editions
+from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES
+from taobao_pipeline_tests.services import (
+    VENV_BIN,
+    free_port,
+    graphql,
+    stop,
+    wait_until_serving,
+)
+from taobao_pipeline_tests.warehouse_queries import read_table
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+PG_VARIABLES = ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD")
+PG_VARIABLES += ("DAGSTER_PG_DB",)
+STOP_WITHIN = 20  # seconds from SIGTERM to exit, well inside the units' TimeoutStopSec
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[dict[str, str]]:
+    """The DAGSTER_PG_* variables, naming a fresh database of this session (dropped after)."""
+    missing = [name for name in PG_VARIABLES if not os.environ.get(name)]
+    if missing:
+        reason = (
+            f"no PostgreSQL for the production instance: {', '.join(missing)} unset "
+            '(eval "$(scripts/postgres.sh)" starts one)'
+        )
+        if os.environ.get("TAOBAO_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{reason}, and TAOBAO_REQUIRE_POSTGRES=1")
+        pytest.skip(reason)
+    import psycopg2  # dagster-postgres's driver
+    from psycopg2 import sql
+
+    server = psycopg2.connect(
+        host=os.environ["DAGSTER_PG_HOST"],
+        port=os.environ["DAGSTER_PG_PORT"],
+        user=os.environ["DAGSTER_PG_USER"],
+        password=os.environ["DAGSTER_PG_PASSWORD"],
+        dbname=os.environ["DAGSTER_PG_DB"],
+        connect_timeout=10,
+    )
+    server.autocommit = True  # CREATE DATABASE runs outside a transaction
+    name = f"taobao_test_{uuid.uuid4().hex[:12]}"
+    with server.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield {key: os.environ[key] for key in PG_VARIABLES} | {"DAGSTER_PG_DB": name}
+    finally:
+        with server.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def production(
+    postgres: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """The environment of the services: a DAGSTER_HOME holding a copy of deploy/dagster.yaml,
+    the database above, and data folders of their own; set in this process too, so that
+    ``DagsterInstance.get()`` is the production instance."""
+    home = tmp_path_factory.mktemp("production_home")
+    shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
+    data = tmp_path_factory.mktemp("production_data")
+    env = postgres | {
+        "DAGSTER_HOME": str(home),
+        "TAOBAO_RAW_DIR": str(data / "raw"),
+        "TAOBAO_WAREHOUSE": str(data / "warehouse" / "taobao.duckdb"),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        yield env
+
+
+def _runs_in_postgres(env: dict[str, str]) -> dict[str, str]:
+    """run_id -> status, read from Dagster's runs table with psycopg2, not through Dagster."""
+    import psycopg2
+
+    connection = psycopg2.connect(
+        host=env["DAGSTER_PG_HOST"],
+        port=env["DAGSTER_PG_PORT"],
+        user=env["DAGSTER_PG_USER"],
+        password=env["DAGSTER_PG_PASSWORD"],
+        dbname=env["DAGSTER_PG_DB"],
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT run_id, status FROM runs")
+            return dict(cursor.fetchall())
+    finally:
+        connection.close()
+
+
+def test_an_edition_runs_on_the_production_instance(
+    production: dict[str, str], raw: Path, tmp_path: Path
+) -> None:
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+    from dagster_postgres.event_log import PostgresEventLogStorage
+    from dagster_postgres.run_storage import PostgresRunStorage
+    from dagster_postgres.schedule_storage import PostgresScheduleStorage
+
+    instance = dg.DagsterInstance.get()
+    assert isinstance(instance.run_storage, PostgresRunStorage)
+    assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+    assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
+    assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+    assert instance.run_coordinator.get_run_queue_config().max_concurrent_runs == 1
+    assert instance.run_monitoring_enabled and instance.run_retries_enabled
+    assert instance.run_retries_max_retries == 2
+    assert not instance.run_retries_retry_on_asset_or_op_failure  # step failures: the sensor
+
+    warehouse = tmp_path / "warehouse" / "taobao.duckdb"
+    [result] = run_editions(raw, warehouse, [2020], instance=instance)
+    assert result.success
+
+    run = instance.get_run_by_id(result.run_id)
+    assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
+    assert run.job_name == "designation_job" and run.tags["dagster/partition"] == "2020"
+    assert result.run_id in {r.run_id for r in instance.get_runs()}
+    assert _runs_in_postgres(production)[result.run_id] == "SUCCESS"  # in the database itself
+    assert read_table(warehouse, "SELECT edition, taobao_villages FROM national_summary") == [
+        (2020, len(TAOBAO_VILLAGES))
+    ]
+
+
+def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """A service as the units start it: from the project's root, its own process group."""
+    with log.open("w") as out:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+
+def test_webserver_and_daemon_serve_and_stop_on_sigterm(
+    production: dict[str, str], tmp_path: Path
+) -> None:
+    env = os.environ | production
+    port = free_port()
+    web_log, daemon_log = tmp_path / "webserver.log", tmp_path / "daemon.log"
+    workspace = ["-w", "workspace.yaml"]
+    webserver = _start(
+        [str(VENV_BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), *workspace],
+        env, web_log,
+    )  # fmt: skip
+    daemon = _start([str(VENV_BIN / "dagster-daemon"), "run", *workspace], env, daemon_log)
+    took: dict[str, float | None] = {}
+    try:
+        wait_until_serving(port, webserver, web_log)
+        # the webserver loaded the code location of workspace.yaml, with its automation
+        entries = graphql(
+            port,
+            "{ workspaceOrError { ... on Workspace { locationEntries { name "
+            "locationOrLoadError { __typename ... on PythonError { message } } } } } }",
+        )["workspaceOrError"]["locationEntries"]
+        assert [(e["name"], e["locationOrLoadError"]["__typename"]) for e in entries] == [
+            ("taobao_pipeline", "RepositoryLocation")
+        ], entries
+        selector = '{repositoryName: "__repository__", repositoryLocationName: "taobao_pipeline"}'
+        schedules = graphql(
+            port,
+            f"{{ schedulesOrError(repositorySelector: {selector}) {{ ... on Schedules "
+            "{ results { name scheduleState { status } } } } }",
+        )["schedulesOrError"]["results"]
+        assert {"name": "annual_designation", "scheduleState": {"status": "RUNNING"}} in schedules
+        sensors = graphql(
+            port,
+            f"{{ sensorsOrError(repositorySelector: {selector}) {{ ... on Sensors "
+            "{ results { name sensorState { status } } } } }",
+        )["sensorsOrError"]["results"]
+        assert {"name": "new_extracts", "sensorState": {"status": "STOPPED"}} in sensors
+
+        # the daemon's heartbeats reach PostgreSQL: every daemon the instance needs, with run
+        # monitoring and run retries among them, and the webserver sees them healthy there
+        instance = dg.DagsterInstance.get()
+        required = set(instance.get_required_daemon_types())
+        assert {"SCHEDULER", "SENSOR", "QUEUED_RUN_COORDINATOR"} <= required
+        assert {"MONITORING", "EVENT_LOG_CONSUMER"} <= required  # run_monitoring, run_retries
+        deadline = time.monotonic() + 120
+        while set(instance.get_daemon_heartbeats()) < required:
+            assert daemon.poll() is None, daemon_log.read_text()[-3000:]
+            assert time.monotonic() < deadline, (
+                f"heartbeats of {sorted(instance.get_daemon_heartbeats())}, not {sorted(required)}"
+                f"\n{daemon_log.read_text()[-3000:]}"
+            )
+            time.sleep(1)
+        statuses = graphql(
+            port,
+            "{ instance { daemonHealth { allDaemonStatuses { daemonType required healthy "
+            "lastHeartbeatErrors { message } } } } }",
+        )["instance"]["daemonHealth"]["allDaemonStatuses"]
+        unhealthy = [s for s in statuses if s["required"] and not s["healthy"]]
+        assert {s["daemonType"] for s in statuses if s["required"]} == required
+        assert not unhealthy, unhealthy
+    finally:
+        # SIGTERM, as `systemctl stop` and `docker compose stop` send it
+        for name, server in (("webserver", webserver), ("daemon", daemon)):
+            if server.poll() is None:
+                took[name] = stop(server, signal.SIGTERM, patience=STOP_WITHIN)
+    logs = f"{web_log.read_text()[-2000:]}\n{daemon_log.read_text()[-2000:]}"
+    assert set(took) == {"webserver", "daemon"}, logs  # both were still serving
+    assert all(seconds is not None for seconds in took.values()), (took, logs)
+    assert (webserver.returncode, daemon.returncode) == (0, 0), logs  # a clean shutdown
+    # each left no process behind: its code server (and any run) ended with it
+    for server in (webserver, daemon):
+        assert _group_ends(server.pid, within=10) == [], logs
+
+
+def _group_ends(group: int, within: float) -> list[str]:
+    """The processes of a process group still running after ``within`` seconds (an ended
+    process that its new parent has not reaped yet, a zombie, has ended)."""
+    deadline = time.monotonic() + within
+    while True:
+        running = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                pid, rest = stat.read_text().split(" (", 1)
+            except OSError:  # ended meanwhile
+                continue
+            state, _, pgrp = rest.rsplit(") ", 1)[1].split()[:3]
+            if int(pgrp) == group and state != "Z":
+                running.append(pid)
+        if not running or time.monotonic() > deadline:
+            return running
+        time.sleep(0.2)
+
+
+UNITS = ("taobao-dagster-webserver.service", "taobao-dagster-daemon.service")
+
+
+def _unit(name: str) -> dict[str, list[str]]:
+    """The [Service] entries of a systemd unit of deploy/systemd: key -> every value."""
+    entries: dict[str, list[str]] = {}
+    section = None
+    for line in (DEPLOY / "systemd" / name).read_text().splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            section = line
+        elif section == "[Service]" and "=" in line and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            entries.setdefault(key, []).append(value)
+    return entries
+
+
+def _environment(unit: dict[str, list[str]]) -> dict[str, str]:
+    return dict(entry.split("=", 1) for entry in unit["Environment"])
+
+
+def test_systemd_units_share_one_home_and_run_the_servers_of_the_venv() -> None:
+    webserver, daemon = (_unit(name) for name in UNITS)
+    assert _environment(webserver)["DAGSTER_HOME"] == _environment(daemon)["DAGSTER_HOME"]
+    assert _environment(webserver)["DAGSTER_HOME"] == "/var/lib/taobao-pipeline/dagster_home"
+    assert webserver["WorkingDirectory"] == daemon["WorkingDirectory"]
+    assert webserver["User"] == daemon["User"] == ["taobao"]
+    for unit in (webserver, daemon):
+        assert unit["EnvironmentFile"] == ["/etc/taobao-pipeline/env"]
+        assert unit["Restart"] == ["on-failure"] and unit["KillSignal"] == ["SIGTERM"]
+        assert int(unit["TimeoutStopSec"][0]) > STOP_WITHIN
+        [workdir], [command] = unit["WorkingDirectory"], unit["ExecStart"]
+        binary, *arguments = shlex.split(command)
+        # the install is a checkout of this repository with its .venv, as here
+        assert binary.startswith(f"{workdir}/.venv/bin/")
+        assert (VENV_BIN / Path(binary).name).exists(), binary
+        assert arguments[-2:] == ["-w", "workspace.yaml"] and (ROOT / "workspace.yaml").exists()
+    assert shlex.split(webserver["ExecStart"][0])[1:] == [
+        "-h", "127.0.0.1", "-p", "3000", "-w", "workspace.yaml",
+    ]  # fmt: skip
+    assert shlex.split(daemon["ExecStart"][0])[1:] == ["run", "-w", "workspace.yaml"]
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="no systemd-analyze here")
+def test_systemd_accepts_the_units(tmp_path: Path) -> None:
+    """systemd-analyze verify, with the install at this checkout (its .venv exists)."""
+    for name in UNITS:
+        text = (DEPLOY / "systemd" / name).read_text()
+        (tmp_path / name).write_text(text.replace("/opt/taobao-pipeline", str(ROOT)))
+    check = subprocess.run(
+        ["systemd-analyze", "verify", *(str(tmp_path / name) for name in UNITS)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stderr
+
+
+def _package_source() -> str:
+    return "\n".join(p.read_text() for p in (ROOT / "taobao_pipeline").rglob("*.py"))
+
+
+def _env_example() -> dict[str, str]:
+    lines = (DEPLOY / "env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_env_example_lists_every_setting_and_no_secret() -> None:
+    example = _env_example()
+    assert set(PG_VARIABLES) <= set(example)
+    assert {"TAOBAO_RAW_DIR", "TAOBAO_WAREHOUSE", "TAOBAO_SETTLE_SECONDS"} <= set(example)
+    assert "TAOBAO_RETRY_DELAY_SECONDS" in example
+    alerts = {"TAOBAO_ALERT_LOG", "TAOBAO_ALERT_WEBHOOK", "TAOBAO_ALERT_EMAIL_TO"}
+    alerts |= {"TAOBAO_ALERT_EMAIL_FROM", "TAOBAO_SMTP_HOST", "TAOBAO_SMTP_PORT"}
+    alerts |= {"TAOBAO_SMTP_USER", "TAOBAO_SMTP_PASSWORD"}
+    assert alerts <= set(example)
+    # and every setting the package reads from the environment (test hooks aside)
+    read = {n for n in re.findall(r"TAOBAO_[A-Z_]+", _package_source()) if "_TEST_" not in n}
+    assert read <= set(example), read - set(example)
+    assert example["DAGSTER_PG_PASSWORD"] == "change-me" and example["TAOBAO_SMTP_PASSWORD"] == ""
+    assert all(value == value.strip() and '"' not in value for value in example.values())
+
+
+def _env_names(node: object) -> set[str]:
+    """The variables that ``env:`` entries of a Dagster config read."""
+    if isinstance(node, dict):
+        names = {node["env"]} if set(node) == {"env"} else set()
+        return names.union(*(_env_names(v) for v in node.values()))
+    return set()
+
+
+def test_production_instance_file() -> None:
+    config = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
+    postgres = config["storage"]["postgres"]["postgres_db"]
+    # the connection comes from the environment only, every part of it
+    assert {key: value for key, value in postgres.items() if key != "scheme"} == {
+        "hostname": {"env": "DAGSTER_PG_HOST"},
+        "port": {"env": "DAGSTER_PG_PORT"},
+        "username": {"env": "DAGSTER_PG_USER"},
+        "password": {"env": "DAGSTER_PG_PASSWORD"},
+        "db_name": {"env": "DAGSTER_PG_DB"},
+    }
+    assert _env_names(config) <= set(_env_example())
+    assert config["run_monitoring"]["enabled"] is True
+    assert config["run_monitoring"]["max_resume_run_attempts"] == 0  # the default launcher
+    assert config["run_retries"] == {
+        "enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False,
+    }  # fmt: skip
+    assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+    assert config["run_coordinator"]["config"] == {"max_concurrent_runs": 1}
+    assert config["telemetry"] == {"enabled": False}
+
+
+def test_local_instance_monitors_and_retries_as_production_does(tmp_path: Path) -> None:
+    """.dagster_home (./run.sh, ./ui.sh): the same run monitoring and retries, in SQLite."""
+    local = yaml.safe_load((ROOT / ".dagster_home" / "dagster.yaml").read_text())
+    production = yaml.safe_load((DEPLOY / "dagster.yaml").read_text())
+    assert local["run_monitoring"] == production["run_monitoring"]
+    assert local["run_retries"] == production["run_retries"]
+    assert local["telemetry"] == {"enabled": False} and "storage" not in local
+    # Dagster takes the file as it is (a copy: the user's .dagster_home is left alone)
+    shutil.copy(ROOT / ".dagster_home" / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.run_monitoring_enabled and instance.run_retries_max_retries == 2
+        assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+
+
+def test_compose_shares_one_home_beside_postgres() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())  # merge keys resolved
+    services = compose["services"]
+    assert services["postgres"]["image"].split(":")[0] == "postgres"
+    servers = [services["webserver"], services["daemon"]]
+    homes = {s["environment"]["DAGSTER_HOME"] for s in servers}
+    assert len(homes) == 1
+    [home] = homes
+    for server in servers:
+        assert server["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
+        assert server["stop_signal"] == "SIGTERM"
+        assert server["environment"]["DAGSTER_PG_HOST"] == "postgres"
+        assert server["depends_on"]["postgres"]["condition"] == "service_healthy"
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in server["volumes"]}
+        assert mounts[home] == "dagster_home" and mounts[f"{home}/dagster.yaml"] == "./dagster.yaml"
+        data = Path(server["environment"]["TAOBAO_WAREHOUSE"]).parents[1]
+        assert mounts[str(data)] == "data"
+    assert shlex.join(services["daemon"]["command"]) == "dagster-daemon run -w workspace.yaml"
+    assert "postgres" in compose["volumes"] and "data" in compose["volumes"]
+    assert "${DAGSTER_PG_PASSWORD:?" in services["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert "--require-hashes --no-deps -r requirements/main.txt" in dockerfile
+    assert f"deploy/dagster.yaml {home}/dagster.yaml" in dockerfile
+    assert f"DAGSTER_HOME={home}" in dockerfile
