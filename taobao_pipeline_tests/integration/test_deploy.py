@@ -101,6 +101,13 @@ def production(
         yield env
 
 
+@pytest.fixture
+def instance(production: dict[str, str]) -> Iterator[dg.DagsterInstance]:
+    """``DagsterInstance.get()`` in the services' environment: the production instance."""
+    with dg.DagsterInstance.get() as instance:  # its connections closed after the test
+        yield instance
+
+
 def _runs_in_postgres(env: dict[str, str]) -> dict[str, str]:
     """run_id -> status, read from Dagster's runs table with psycopg2, not through Dagster."""
     import psycopg2
@@ -121,14 +128,13 @@ def _runs_in_postgres(env: dict[str, str]) -> dict[str, str]:
 
 
 def test_an_edition_runs_on_the_production_instance(
-    production: dict[str, str], raw: Path, tmp_path: Path
+    production: dict[str, str], instance: dg.DagsterInstance, raw: Path, tmp_path: Path
 ) -> None:
     from dagster._core.run_coordinator import QueuedRunCoordinator
     from dagster_postgres.event_log import PostgresEventLogStorage
     from dagster_postgres.run_storage import PostgresRunStorage
     from dagster_postgres.schedule_storage import PostgresScheduleStorage
 
-    instance = dg.DagsterInstance.get()
     assert isinstance(instance.run_storage, PostgresRunStorage)
     assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
     assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
@@ -162,7 +168,7 @@ def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pop
 
 
 def test_webserver_and_daemon_serve_and_stop_on_sigterm(
-    production: dict[str, str], tmp_path: Path
+    production: dict[str, str], instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:
     env = os.environ | production
     port = free_port()
@@ -201,7 +207,6 @@ def test_webserver_and_daemon_serve_and_stop_on_sigterm(
 
         # the daemon's heartbeats reach PostgreSQL: every daemon the instance needs, with run
         # monitoring and run retries among them, and the webserver sees them healthy there
-        instance = dg.DagsterInstance.get()
         required = set(instance.get_required_daemon_types())
         assert {"SCHEDULER", "SENSOR", "QUEUED_RUN_COORDINATOR"} <= required
         assert {"MONITORING", "EVENT_LOG_CONSUMER"} <= required  # run_monitoring, run_retries
