@@ -204,6 +204,56 @@ def retry_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
     return _retry
 
 
+def _run_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
+    """The process a run executes in, as its in-process executor logged it."""
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
+        data = entry.dagster_event.event_specific_data if entry.dagster_event else None
+        pid = data.metadata.get("pid") if data is not None and data.metadata else None
+        if pid is not None:
+            return int(pid.value)
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: there
+        return True
+    return True
+
+
+def dead_run_sensor() -> dg.SensorDefinition:
+    """Runs marked as started whose process is gone (killed, or its machine restarted)
+    are marked failed, so that the instance's run retries run them again and the alert
+    goes out. Dagster's run monitoring cannot tell for runs of its default launcher; the
+    run's process id is in its log, and runs are launched on the daemon's machine."""
+
+    @dg.sensor(
+        name="fail_dead_runs",
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Marks failed a started run whose process is gone (killed or crashed): "
+        "its alert goes out and the instance retries it.",
+    )
+    def _dead(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+        started = context.instance.get_runs(
+            dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]), limit=100
+        )
+        failed = []
+        for run in started:
+            pid = _run_pid(context.instance, run.run_id)
+            if pid is not None and not _alive(pid):
+                context.instance.report_run_failed(
+                    run, f"its process (pid {pid}) is gone: it was killed or crashed"
+                )
+                failed.append(run.run_id)
+        return dg.SkipReason(f"marked failed: {failed}" if failed else "no dead run")
+
+    return _dead
+
+
 def failure_alert_sensor() -> dg.SensorDefinition:
     """An alert for every failed run of the code location (``alerts.send``)."""
 

@@ -7,6 +7,7 @@ from taobao_pipeline.assets.checks import QualityResource
 from taobao_pipeline.assets.reference import published_record
 from taobao_pipeline.automation import (
     annual_schedule,
+    dead_run_sensor,
     failure_alert_sensor,
     raw_folder_sensor,
     retry_sensor,
@@ -38,6 +39,7 @@ defs = dg.Definitions(
         raw_folder_sensor(designation_job),
         retry_sensor(designation_job),
         failure_alert_sensor(),
+        dead_run_sensor(),
     ],
     assets=all_assets,
     asset_checks=all_checks,

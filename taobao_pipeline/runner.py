@@ -26,6 +26,7 @@ from taobao_pipeline.warehouse import Warehouse
 
 JOB = "designation_job"
 PATHS_RESOURCE = "paths"  # the definitions' resource that holds raw_dir, warehouse_path
+NO_RETRIES = "dagster/max_retries"
 # what a signal becomes inside a run: Dagster's error, ours, or Python's
 INTERRUPTIONS = {"DagsterExecutionInterruptedError", "Interrupted", "KeyboardInterrupt"}
 
@@ -141,10 +142,13 @@ def run_editions(
         run_id = str(uuid.uuid4())
         if listener is not None:
             instance.add_event_listener(run_id, functools.partial(listener, (first, last)))
+        # the instance's run retries (dagster.yaml) cannot relaunch a run of this process:
+        # the person who started it sees its failure and runs it again
+        tags = {NO_RETRIES: "0"}
         if first == last:
-            selection: dict[str, object] = {"partition_key": str(first)}
+            selection: dict[str, object] = {"partition_key": str(first), "tags": tags}
         else:
-            selection = {"tags": {RANGE_START: str(first), RANGE_END: str(last)}}
+            selection = {"tags": tags | {RANGE_START: str(first), RANGE_END: str(last)}}
         result = job.execute_in_process(
             run_config=config, instance=instance, raise_on_error=False, run_id=run_id, **selection
         )

@@ -8,19 +8,26 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import json
+import os
 import shutil
+import signal
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
 import yaml
+from dagster._core.instance.ref import InstanceRef
 
 from taobao_pipeline.automation import ATTEMPT, ORIGIN, RETRY_OF
 from taobao_pipeline.definitions import defs
 from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.runner import JOB, run_config
+from taobao_pipeline.warehouse import PAUSE_AT
+from taobao_pipeline_tests.command import COMMAND
 from taobao_pipeline_tests.extracts import write_edition
 from taobao_pipeline_tests.scenarios import boundary_edition
 
@@ -231,3 +238,34 @@ def test_ui_sh_needs_only_the_main_lock() -> None:
     main = (PROJECT / "requirements" / "main.txt").read_text()
     assert "\ndagster-dg-cli==" in main
     assert shutil.which("dg") or (PROJECT / ".venv" / "bin" / "dg").exists()
+
+
+def test_a_killed_run_is_marked_failed(raw: Path, tmp_path: Path) -> None:
+    """SIGKILL a real run mid-publish: it stays STARTED in the instance until
+    fail_dead_runs sees its process gone and marks it failed (then retried, alerted)."""
+    home, flag = tmp_path / "home", tmp_path / "paused"
+    home.mkdir()
+    shutil.copy(PROJECT / ".dagster_home" / "dagster.yaml", home)
+    env = os.environ | {"DAGSTER_HOME": str(home), PAUSE_AT: f"locked={flag}"}
+    args = ["run", "--raw-dir", str(raw), "--warehouse", str(tmp_path / "w.duckdb")]
+    process = subprocess.Popen([*COMMAND, *args, "--editions", "2020"], env=env)
+    try:
+        deadline = time.monotonic() + 300
+        while not flag.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert flag.exists(), "the run never reached its publish"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        [run] = instance.get_runs()
+        assert run.status == dg.DagsterRunStatus.STARTED  # what Dagster alone leaves
+        sensor = defs.resolve_sensor_def("fail_dead_runs")
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+        with dg.build_sensor_context(instance=instance) as context:
+            sensor(context)
+        assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+        [failure] = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+        assert "is gone: it was killed or crashed" in failure.message

@@ -224,7 +224,10 @@ def test_second_run_skips_everything_and_publishes_nothing(raw: Path, tmp_path: 
         assert len(instance.get_runs()) == 3  # 2019, then 2019-2020 as one backfill
 
 
-def test_sensor_and_schedule_leave_published_editions_alone(raw: Path, published: Path) -> None:
+def test_sensor_and_schedule_leave_published_editions_alone(
+    raw: Path, published: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TAOBAO_SETTLE_SECONDS", "0")  # the settle time: test_automation
     resources = {
         "paths": PathsResource(raw_dir=str(raw), warehouse_path=str(published)),
         "rules": RulesResource(),
