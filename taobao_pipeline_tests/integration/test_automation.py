@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socketserver
 import subprocess
 import threading
 import time
@@ -269,3 +270,51 @@ def test_a_killed_run_is_marked_failed(raw: Path, tmp_path: Path) -> None:
         assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
         [failure] = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
         assert "is gone: it was killed or crashed" in failure.message
+
+
+class _SMTP(socketserver.StreamRequestHandler):
+    """Just enough of a mail server (RFC 5321, no TLS) to receive one message."""
+
+    def reply(self, line: str) -> None:
+        self.wfile.write(f"{line}\r\n".encode())
+
+    def handle(self) -> None:
+        self.reply("220 localhost")
+        while line := self.rfile.readline().decode().strip():
+            verb = line.split(" ", 1)[0].upper()
+            if verb == "DATA":
+                self.reply("354 go on")
+                body = []
+                while (data := self.rfile.readline().decode()) not in (".\r\n", ""):
+                    body.append(data)
+                self.server.messages.append("".join(body))  # type: ignore[attr-defined]
+                self.reply("250 queued")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            else:  # EHLO, MAIL, RCPT, RSET, NOOP
+                self.reply("250 ok")
+
+
+def test_an_alert_is_mailed_when_a_mail_server_is_configured(tmp_path: Path) -> None:
+    from taobao_pipeline.alerts import Alert, send
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SMTP)
+    server.messages = []  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = {
+        "TAOBAO_ALERT_LOG": str(tmp_path / "alerts.log"),
+        "TAOBAO_ALERT_EMAIL_TO": "operator@example.org",
+        "TAOBAO_SMTP_HOST": "127.0.0.1",
+        "TAOBAO_SMTP_PORT": str(server.server_address[1]),
+    }
+    try:
+        alert = Alert("edition 2021", ["villages.csv is not a CSV file"], "run-1", "schedule")
+        assert send(alert, env) == ["log", "e-mail"]
+    finally:
+        server.shutdown()
+        server.server_close()
+    [message] = server.messages  # type: ignore[attr-defined]
+    assert "Subject: taobao-pipeline: edition 2021 failed (schedule)" in message
+    assert "To: operator@example.org" in message
+    assert "villages.csv is not a CSV file" in message
