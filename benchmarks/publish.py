@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks import parse_editions
-from taobao_pipeline.tables import WAREHOUSE_TABLES
+from taobao_pipeline.tables import EDITION_TABLES
 from taobao_pipeline.warehouse import STORAGE_VERSION, Warehouse
 
 
@@ -56,7 +56,7 @@ def alone(src: Path, dst: Path, edition: int) -> None:
     conn = duckdb.connect()
     conn.execute(f"ATTACH '{src}' AS src (READ_ONLY)")
     conn.execute(f"ATTACH '{dst}' AS dst (STORAGE_VERSION '{STORAGE_VERSION}')")
-    for table in WAREHOUSE_TABLES:
+    for table in EDITION_TABLES:
         conn.execute(
             f"CREATE TABLE dst.{table} AS SELECT * FROM src.{table} WHERE edition = {edition}"
         )
@@ -67,7 +67,7 @@ def without(src: Path, dst: Path, edition: int) -> None:
     """The warehouse without ``edition``: publishing it then adds a new edition."""
     shutil.copyfile(src, dst)
     conn = duckdb.connect(str(dst))
-    for table in (*WAREHOUSE_TABLES, "edition_provenance"):
+    for table in (*EDITION_TABLES, "edition_provenance"):
         conn.execute(f"DELETE FROM {table} WHERE edition = {edition}")
     conn.execute("CHECKPOINT")
     conn.close()

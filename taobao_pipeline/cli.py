@@ -87,7 +87,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     home = _dagster_home()
     runs = 0
     if todo.run:  # Dagster is loaded only now: a run that skips every edition does without
-        from taobao_pipeline.runner import RunFailed
+        from taobao_pipeline.defs.runner import RunFailed
 
         try:
             runs = _run_with_progress(args, raw_dir, warehouse, sorted(todo.run), started)
@@ -107,10 +107,10 @@ def _run_with_progress(
     args: argparse.Namespace, raw_dir: Path, warehouse: Path, editions: list[int], started: float
 ) -> int:
     """Run ``editions`` through designation_job, showing progress; the number of runs."""
-    from taobao_pipeline.assets.checks import QualityResource
     from taobao_pipeline.definitions import defs
-    from taobao_pipeline.progress import Progress
-    from taobao_pipeline.runner import JOB, run_editions
+    from taobao_pipeline.defs.progress import Progress
+    from taobao_pipeline.defs.resources import QualityResource
+    from taobao_pipeline.defs.runner import JOB, run_editions
 
     verbose = getattr(args, "verbose", False)
     # progress on stdout, with the summary (stderr holds only an error's paragraph), through
@@ -266,14 +266,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_withdraw(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from taobao_pipeline.fingerprints import code_version
+    from taobao_pipeline.fingerprints import code_digest
     from taobao_pipeline.warehouse import NotPublished
 
     if not args.reason.strip():
         print("error: --reason: say why the edition is withdrawn", file=sys.stderr)
         return 2
     record = {
-        "code_version": code_version(),
+        "code_version": code_digest(),
         "run_id": "taobao-pipeline withdraw",
         "published_at": dt.datetime.now(dt.UTC),
     }

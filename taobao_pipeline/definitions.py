@@ -1,18 +1,18 @@
-"""The Dagster code location: every asset, resource, job, schedule and sensor."""
+"""The Dagster code location: the ``defs/`` wing gathered, every asset, check, resource,
+job, schedule and sensor (``dg check defs`` and the webserver load it)."""
 
 import dagster as dg
 
-from taobao_pipeline.assets import designations, official_lists_import, report, staged_inputs
-from taobao_pipeline.assets.checks import QualityResource
-from taobao_pipeline.assets.reference import published_record
-from taobao_pipeline.automation import (
+from taobao_pipeline.defs.assets import designations, official_lists_import, report, staged_inputs
+from taobao_pipeline.defs.assets.reference import published_record
+from taobao_pipeline.defs.automation import (
     annual_schedule,
     dead_run_sensor,
     failure_alert_sensor,
     raw_folder_sensor,
     retry_sensor,
 )
-from taobao_pipeline.resources import PathsResource, RulesResource
+from taobao_pipeline.defs.resources import PathsResource, QualityResource, RulesResource
 
 # each warehouse table is an asset named after it (the staged inputs, the designations and
 # their reconciliations, the published lists); the published record is code, not built
@@ -20,7 +20,7 @@ all_assets = [
     *dg.load_assets_from_modules([staged_inputs, designations, official_lists_import, report]),
     published_record,
 ]
-# the other checks are declared with the step that builds their asset (assets/checks.py)
+# the other checks are declared with the step that builds their asset (defs/checks.py)
 all_checks = dg.load_asset_checks_from_modules([official_lists_import, designations])
 
 designation_job = dg.define_asset_job(

@@ -1,7 +1,7 @@
 """Reading raw extract files: where they are, how they are encoded, what they hold.
 
 Every value comes out as delivered: trimmed text (empty as null), or for Parquet
-its native type where that fits the field, so the row rules in ``schemas`` judge
+its native type where that fits the field, so the row rules in ``row_rules`` judge
 exactly what was delivered. Problems with a whole file raise
 ``ExtractError`` naming the file.
 """

@@ -92,7 +92,7 @@ def rules_json(rules: Rules, edition: int) -> str:
     return json.dumps(fields, sort_keys=True, default=str)
 
 
-def code_version(root: Path = PACKAGE_DIR) -> str:
+def code_digest(root: Path = PACKAGE_DIR) -> str:
     """``<package version>+<digest>`` of every source and SQL file under ``root`` (but the
     generator's, a separate part) and of the versions of the libraries that compute (a new
     DuckDB could round or read differently): an edit to any of them, or an upgrade, is a
@@ -129,7 +129,7 @@ def _source_digest(root: Path) -> str:
 
 def computed_under(rules: Rules, edition: int) -> dict[str, object]:
     """The rules and code version a step runs under (as noted in staging)."""
-    return {"rules": rules_json(rules, edition), "code_version": code_version()}
+    return {"rules": rules_json(rules, edition), "code_version": code_digest()}
 
 
 def input_note(paths: Iterable[Path], rules: Rules, edition: int) -> dict[str, object]:
@@ -260,7 +260,7 @@ def _why_not_files(published: pl.DataFrame, rules: Rules, edition: int) -> str |
         return "withdrawn"
     if published["sha256"].is_null().any():
         return "its record is incomplete"
-    if published["code_version"].n_unique() > 1 or published["code_version"][0] != code_version():
+    if published["code_version"].n_unique() > 1 or published["code_version"][0] != code_digest():
         return "code changed"
     if published["rules"].n_unique() > 1 or published["rules"][0] != rules_json(rules, edition):
         return "rules changed"

@@ -15,8 +15,8 @@ import pandera.polars as pa
 from taobao_pipeline.computations import STATEMENTS, sales_window, statement_parameters
 from taobao_pipeline.extracts import read_extract, source_files
 from taobao_pipeline.fingerprints import input_note, note_name
+from taobao_pipeline.row_rules import revenue_schema, shop_schema, village_schema
 from taobao_pipeline.rules import Rules, window
-from taobao_pipeline.schemas import revenue_schema, shop_schema, village_schema
 from taobao_pipeline.sources import SOURCES
 from taobao_pipeline.staging import MONEY_LIMIT, Staging, SumOutOfRange
 from taobao_pipeline.tables import COMPUTED_TABLES

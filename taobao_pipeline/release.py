@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from taobao_pipeline.resources import RulesResource
+from taobao_pipeline.rules import Rules
 from taobao_pipeline.tables import TABLES
 from taobao_pipeline.version import code_version
 from taobao_pipeline.warehouse import Warehouse
@@ -158,7 +158,7 @@ def _sha256(path: Path) -> str:
 def rules_in_force(editions: list[int]) -> dict[str, object]:
     """The designation rules of each edition: the pipeline's configured defaults (the
     warehouse does not record a launchpad configuration that differed)."""
-    rules = RulesResource().rules()
+    rules = Rules()  # the contract's defaults, which the definitions' resource holds
 
     def plain(edition: int) -> dict[str, object]:
         values = dataclasses.asdict(rules.for_edition(edition))
@@ -169,7 +169,7 @@ def rules_in_force(editions: list[int]) -> dict[str, object]:
         }
 
     return {
-        "basis": "the contract's defaults as configured in RulesResource",
+        "basis": "the contract's defaults (the rules resource of the definitions)",
         "editions": {str(e): plain(e) for e in editions},
     }
 

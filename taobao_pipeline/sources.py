@@ -1,7 +1,7 @@
 """The kinds of input file: each source's columns, key and how its accepted rows are typed.
 
 Light on purpose (polars only): the command reads these to find and fingerprint files
-without loading Pandera or Dagster. The row rules themselves are in ``schemas``.
+without loading Pandera or Dagster. The row rules themselves are in ``row_rules``.
 """
 
 from __future__ import annotations

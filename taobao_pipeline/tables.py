@@ -509,8 +509,6 @@ COMPUTED_TABLES = (
 PER_SOURCE = ("rejected_rows", "load_audit")
 #: the tables an edition's staging publishes, in the order they are published
 EDITION_TABLES: dict[str, Table] = {n: TABLES[n] for n in (*COMPUTED_TABLES, *PER_SOURCE)}
-# (the name the publish code has always used)
-WAREHOUSE_TABLES = EDITION_TABLES
 #: derived tables every publish rewrites whole (from the warehouse's other tables and code)
 RECOMPUTED = ("reconciliation", "official_reconciliation", "provinces")
 #: every table of the warehouse file

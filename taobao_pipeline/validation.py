@@ -1,6 +1,6 @@
 """Applying the row rules to extract files: accepted rows, rejected rows, the audit.
 
-Order, per the contract: each row is judged by its schema (``schemas``) first; then
+Order, per the contract: each row is judged by its schema (``row_rules``) first; then
 repeats of a key are judged among the rows that passed. Every row read ends up
 either accepted or in ``rejected`` with its reason, and ``audit`` proves it.
 """

@@ -35,7 +35,6 @@ from taobao_pipeline.staging import Staging, edition_lock
 from taobao_pipeline.tables import (
     EDITION_TABLES,
     PUBLISHED_TABLES,
-    WAREHOUSE_TABLES,
     describe_tables,
     ensure_tables,
 )
@@ -337,10 +336,10 @@ class Warehouse:
         staged_editions: list[Staging],
         provenance: pl.DataFrame | None,
     ) -> Published:
-        staged: dict[str, list[str]] = {table: [] for table in WAREHOUSE_TABLES}
+        staged: dict[str, list[str]] = {table: [] for table in EDITION_TABLES}
         for stg in staged_editions:
-            stg.require(WAREHOUSE_TABLES)
-            for table in WAREHOUSE_TABLES:
+            stg.require(EDITION_TABLES)
+            for table in EDITION_TABLES:
                 staged[table] += [str(f) for f in stg.files(table)]
         conn.execute("BEGIN")
         for table, files in staged.items():

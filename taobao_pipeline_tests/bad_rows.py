@@ -3,7 +3,7 @@ whose rows break each rule of the contract once, with the repeats rule's cases."
 
 from __future__ import annotations
 
-from taobao_pipeline_tests.extracts import shop, village
+from taobao_pipeline_tests.raw_files import shop, village
 
 YEAR = 2020
 GOOD = "330782101201"

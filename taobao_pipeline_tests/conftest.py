@@ -18,19 +18,19 @@ from pathlib import Path
 
 import pytest
 
-from taobao_pipeline.assets.checks import QualityResource
 from taobao_pipeline.cli import INSTANCE_CONFIG
-from taobao_pipeline.runner import run_editions
+from taobao_pipeline.defs.resources import QualityResource
+from taobao_pipeline.defs.runner import run_editions
 from taobao_pipeline_tests.bad_rows import REVENUE_1, REVENUE_2, SHOPS, VILLAGES, YEAR
-from taobao_pipeline_tests.extracts import (
+from taobao_pipeline_tests.generated_run import GeneratedRun
+from taobao_pipeline_tests.generated_run import generated_run as build_generated_run
+from taobao_pipeline_tests.raw_files import (
     REVENUE_COLUMNS,
     SHOP_COLUMNS,
     VILLAGE_COLUMNS,
     write_csv,
     write_edition,
 )
-from taobao_pipeline_tests.generated_run import GeneratedRun
-from taobao_pipeline_tests.generated_run import generated_run as build_generated_run
 from taobao_pipeline_tests.scenarios import boundary_edition
 from taobao_pipeline_tests.user_world import user_world
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from taobao_pipeline_tests.extracts import shop, village, window
+from taobao_pipeline_tests.raw_files import shop, village, window
 
 TEN_MILLION = Decimal("10000000.00")
 PLENTY = Decimal("20000000.00")

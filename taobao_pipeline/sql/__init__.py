@@ -1,6 +1,6 @@
 """The SQL of the computations, one ``.sql`` file per table (and ``criteria.sql``, the
 Taobao village criteria as DuckDB macros). Which statement reads which staged tables and
-takes which parameters is registered in ``designations.STATEMENTS``."""
+takes which parameters is registered in ``computations.STATEMENTS``."""
 
 from functools import cache
 from pathlib import Path

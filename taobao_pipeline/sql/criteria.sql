@@ -1,6 +1,6 @@
 -- The criteria of a Taobao village, stated once (the contract, "What the pipeline computes").
 -- Created in every staging schema; village_metrics.sql applies them. The asset checks judge
--- the designations against their own statement of the rule (assets/checks.py), not these.
+-- the designations against their own statement of the rule (defs/checks.py), not these.
 
 -- 1. a rural administrative village: a village committee (村委会, village digits 10-12 in
 --    200-399), of an allowed urban-rural class when the configuration restricts them

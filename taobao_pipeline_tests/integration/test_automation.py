@@ -23,13 +23,13 @@ import pytest
 import yaml
 from dagster._core.instance.ref import InstanceRef
 
-from taobao_pipeline.automation import ATTEMPT, ORIGIN, RETRY_OF
 from taobao_pipeline.definitions import defs
-from taobao_pipeline.resources import PathsResource, RulesResource
-from taobao_pipeline.runner import JOB, run_config
+from taobao_pipeline.defs.automation import ATTEMPT, ORIGIN, RETRY_OF
+from taobao_pipeline.defs.resources import PathsResource, RulesResource
+from taobao_pipeline.defs.runner import JOB, run_config
 from taobao_pipeline.warehouse import PAUSE_AT
 from taobao_pipeline_tests.command import COMMAND
-from taobao_pipeline_tests.extracts import write_edition
+from taobao_pipeline_tests.raw_files import write_edition
 from taobao_pipeline_tests.scenarios import boundary_edition
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ import pytest
 
 from taobao_pipeline.cli import parse_editions
 from taobao_pipeline_tests.command import COMMAND, cli
-from taobao_pipeline_tests.extracts import write_edition
+from taobao_pipeline_tests.raw_files import write_edition
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, boundary_edition
 from taobao_pipeline_tests.warehouse_queries import read_table
 

@@ -20,17 +20,17 @@ import pytest
 
 from taobao_pipeline.computations import compute
 from taobao_pipeline.definitions import defs
+from taobao_pipeline.defs.resources import PathsResource, RulesResource
+from taobao_pipeline.defs.runner import JOB, run_config, run_editions
 from taobao_pipeline.fingerprints import (
     PACKAGE_DIR,
-    code_version,
+    code_digest,
     note_name,
     plan,
     staged_provenance,
 )
 from taobao_pipeline.ingest import ingest_source
-from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.rules import Rules
-from taobao_pipeline.runner import JOB, run_config, run_editions
 from taobao_pipeline.tables import COMPUTED_TABLES
 from taobao_pipeline.warehouse import Warehouse
 from taobao_pipeline_tests import command
@@ -76,7 +76,7 @@ def test_provenance_records_every_input_file(raw: Path, published: Path) -> None
         assert sha == hashlib.sha256(content).hexdigest() and size == len(content)
         assert json.loads(rules)["cutoff_month"] == 6
         assert json.loads(rules)["min_revenue_rmb"] == "10000000.00"
-        assert code == code_version()
+        assert code == code_digest()
         assert run_id
     # republishing one edition replaces its record: never twice
     run_editions(raw, published, [2020])
@@ -176,14 +176,14 @@ def test_another_code_version_reruns(raw: Path, published: Path, tmp_path: Path)
     copy = tmp_path / "copy"
     shutil.copytree(PACKAGE_DIR, copy / "a", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(copy / "a", copy / "b")
-    assert code_version(copy / "a") == code_version()  # of the content, wherever it is
+    assert code_digest(copy / "a") == code_digest()  # of the content, wherever it is
     with open(copy / "b" / "generator" / "core.py", "a") as f:
         f.write("# an edit of the generator, a separate part\n")
-    assert code_version(copy / "b") == code_version(copy / "a")
+    assert code_digest(copy / "b") == code_digest(copy / "a")
     shutil.copytree(copy / "a", copy / "c")
     with open(copy / "c" / "sql" / "village_metrics.sql", "a") as f:
         f.write("-- an edit\n")
-    assert code_version(copy / "c") != code_version(copy / "a")
+    assert code_digest(copy / "c") != code_digest(copy / "a")
     # an edition published by another code version runs again
     conn = duckdb.connect(str(published))
     conn.execute("UPDATE edition_provenance SET code_version = '0.0.9+0' WHERE edition = 2019")

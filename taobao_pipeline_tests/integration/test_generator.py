@@ -26,7 +26,7 @@ from taobao_pipeline.generator.priors import STAND_INS
 from taobao_pipeline.generator.targets import edition_targets
 from taobao_pipeline.provinces import NAMES as PROVINCES
 from taobao_pipeline.published_record import FIGURES
-from taobao_pipeline.schemas import PLATFORMS
+from taobao_pipeline.row_rules import PLATFORMS
 from taobao_pipeline.sources import SOURCES
 
 EDITIONS = [2009, 2013, 2016, 2019, 2020, 2022]

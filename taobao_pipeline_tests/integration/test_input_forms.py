@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from taobao_pipeline.assets.checks import QualityResource
-from taobao_pipeline.runner import run_editions
-from taobao_pipeline_tests.extracts import (
+from taobao_pipeline.defs.resources import QualityResource
+from taobao_pipeline.defs.runner import run_editions
+from taobao_pipeline_tests.raw_files import (
     REVENUE_COLUMNS,
     SHOP_COLUMNS,
     VILLAGE_COLUMNS,

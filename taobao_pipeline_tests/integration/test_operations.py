@@ -9,16 +9,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from taobao_pipeline.assets.checks import (
-    QualityResource,
-)
-from taobao_pipeline.automation import edition_closed, folder_fingerprint
 from taobao_pipeline.definitions import all_assets, all_checks, defs
-from taobao_pipeline.resources import PathsResource, RulesResource
+from taobao_pipeline.defs.automation import edition_closed, folder_fingerprint
+from taobao_pipeline.defs.resources import PathsResource, QualityResource, RulesResource
+from taobao_pipeline.defs.runner import run_editions
 from taobao_pipeline.rules import Rules
-from taobao_pipeline.runner import run_editions
-from taobao_pipeline.tables import WAREHOUSE_TABLES
-from taobao_pipeline_tests.extracts import write_edition
+from taobao_pipeline.tables import EDITION_TABLES
+from taobao_pipeline_tests.raw_files import write_edition
 from taobao_pipeline_tests.scenarios import Edition, boundary_edition
 from taobao_pipeline_tests.warehouse_queries import read_table
 
@@ -146,7 +143,7 @@ def test_single_run_backfill_equals_edition_by_edition(raw: Path, tmp_path: Path
     assert result.dagster_run.tags["dagster/asset_partition_range_start"] == "2019"
     run_editions(raw, apart, [2020])
     run_editions(raw, apart, [2019])
-    for table in WAREHOUSE_TABLES:
+    for table in EDITION_TABLES:
         sql = f"SELECT * FROM {table} ORDER BY ALL"
         assert read_table(together, sql) == read_table(apart, sql), table
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from taobao_pipeline.runner import RunFailed, run_editions
+from taobao_pipeline.defs.runner import RunFailed, run_editions
 from taobao_pipeline.warehouse import PAUSE_AT
 from taobao_pipeline_tests.command import COMMAND
-from taobao_pipeline_tests.extracts import write_edition
+from taobao_pipeline_tests.raw_files import write_edition
 from taobao_pipeline_tests.scenarios import boundary_edition
 from taobao_pipeline_tests.warehouse_queries import read_table
 

@@ -14,13 +14,13 @@ import polars as pl
 import pytest
 
 import taobao_pipeline.warehouse as wh_module
-from taobao_pipeline.runner import RunFailed, run_editions
-from taobao_pipeline.tables import TABLES, WAREHOUSE_TABLES
+from taobao_pipeline.defs.runner import RunFailed, run_editions
+from taobao_pipeline.tables import EDITION_TABLES, TABLES
 from taobao_pipeline_tests.warehouse_queries import read_table
 
 
 def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
-    return {t: read_table(warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in WAREHOUSE_TABLES}
+    return {t: read_table(warehouse, f"SELECT * FROM {t} ORDER BY ALL") for t in EDITION_TABLES}
 
 
 def test_reloading_an_edition_twice_gives_identical_tables(raw: Path, tmp_path: Path) -> None:

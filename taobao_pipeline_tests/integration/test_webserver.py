@@ -10,8 +10,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from taobao_pipeline.runner import run_editions
-from taobao_pipeline_tests.extracts import write_edition
+from taobao_pipeline.defs.runner import run_editions
+from taobao_pipeline_tests.raw_files import write_edition
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, boundary_edition
 from taobao_pipeline_tests.services import free_port, graphql, wait_until_serving
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from taobao_pipeline.partitions import for_each_edition
+from taobao_pipeline.defs.partitions import for_each_edition
 
 
 def test_each_edition_once_in_the_callers_order() -> None:

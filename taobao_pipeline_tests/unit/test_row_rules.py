@@ -13,10 +13,10 @@ import pytest
 from pandera.errors import SchemaErrors
 
 from taobao_pipeline.extracts import ExtractError, estimated_rows, read_extract
-from taobao_pipeline.schemas import revenue_schema, shop_schema, village_schema
+from taobao_pipeline.row_rules import revenue_schema, shop_schema, village_schema
 from taobao_pipeline.sources import REVENUE, SHOPS, VILLAGES
 from taobao_pipeline.validation import validate
-from taobao_pipeline_tests.extracts import (
+from taobao_pipeline_tests.raw_files import (
     VILLAGE_COLUMNS,
 )
 

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from pandera.errors import SchemaErrors
 
-from taobao_pipeline.schemas import _one_of
+from taobao_pipeline.row_rules import _one_of
 from taobao_pipeline.staging import NotStaged, Staging
 
 AUDIT = (

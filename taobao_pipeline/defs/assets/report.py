@@ -4,10 +4,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from taobao_pipeline.assets.metadata import markdown_table
+from taobao_pipeline.defs.metadata import markdown_table
+from taobao_pipeline.defs.resources import PathsResource
 from taobao_pipeline.report import report_path
 from taobao_pipeline.report.build import build_report
-from taobao_pipeline.resources import PathsResource
 
 # the published tables the report draws (each an asset named after its table)
 DRAWN = (

@@ -15,10 +15,10 @@ import dagster as dg
 import duckdb
 
 from taobao_pipeline import reconciliation
-from taobao_pipeline.assets.checks import (
+from taobao_pipeline.computations import STATEMENTS, compute
+from taobao_pipeline.defs.checks import (
     DESIGNATION_CHECKS,
     QualityGateFailed,
-    QualityResource,
     active_shops_follow_rule,
     designations_follow_criteria,
     matches_published_record,
@@ -27,12 +27,11 @@ from taobao_pipeline.assets.checks import (
     quality_gate,
     towns_follow_rule,
 )
-from taobao_pipeline.assets.metadata import SINGLE_RUN, edition_metadata, markdown_table, table_spec
-from taobao_pipeline.computations import STATEMENTS, compute
+from taobao_pipeline.defs.metadata import SINGLE_RUN, edition_metadata, markdown_table, table_spec
+from taobao_pipeline.defs.partitions import edition_keys, editions, for_each_edition
+from taobao_pipeline.defs.resources import PathsResource, QualityResource, RulesResource
 from taobao_pipeline.editions import describe_editions
-from taobao_pipeline.fingerprints import code_version, plan, staged_provenance
-from taobao_pipeline.partitions import edition_keys, editions, for_each_edition
-from taobao_pipeline.resources import PathsResource, RulesResource
+from taobao_pipeline.fingerprints import code_digest, plan, staged_provenance
 from taobao_pipeline.sql import load
 from taobao_pipeline.tables import COMPUTED_TABLES
 
@@ -193,7 +192,7 @@ def designate_and_publish(
         metadata["dagster/row_count"] = counts[table]  # the whole table, every edition
         if table == "national_summary":
             metadata["warehouse"] = dg.MetadataValue.path(str(wh.path))
-            metadata["code_version"] = code_version()
+            metadata["code_version"] = code_digest()
         yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
     yield from checks
 

@@ -10,23 +10,22 @@ from collections.abc import Callable, Iterator
 
 import dagster as dg
 
-from taobao_pipeline.assets.checks import (
+from taobao_pipeline.defs.checks import (
     INPUT_CHECKS,
     SOURCE_ASSETS,
-    QualityResource,
     load_audit_balances,
     rejected_share,
 )
-from taobao_pipeline.assets.metadata import (
+from taobao_pipeline.defs.metadata import (
     SINGLE_RUN,
     edition_metadata,
     markdown_table,
     table_spec,
 )
+from taobao_pipeline.defs.partitions import edition_keys, editions, for_each_edition
+from taobao_pipeline.defs.resources import PathsResource, QualityResource, RulesResource
 from taobao_pipeline.extracts import ExtractError, estimated_rows, source_files
 from taobao_pipeline.ingest import ingest_source, rejected_by_reason
-from taobao_pipeline.partitions import edition_keys, editions, for_each_edition
-from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.sources import SOURCES
 
 GROUP = "staged_inputs"

@@ -11,11 +11,11 @@ from pathlib import Path
 import dagster as dg
 
 from taobao_pipeline.alerts import Alert, send
+from taobao_pipeline.defs.partitions import outside_partitions, partition_range
+from taobao_pipeline.defs.resources import PathsResource, RulesResource
 from taobao_pipeline.errors import Failure, failures_of, run_editions_label
 from taobao_pipeline.extracts import ExtractError, editions_in, source_files
 from taobao_pipeline.fingerprints import plan
-from taobao_pipeline.partitions import outside_partitions, partition_range
-from taobao_pipeline.resources import PathsResource, RulesResource
 from taobao_pipeline.rules import Rules
 from taobao_pipeline.sources import SOURCES
 

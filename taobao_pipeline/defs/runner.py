@@ -15,13 +15,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from taobao_pipeline.assets.checks import QualityResource
 from taobao_pipeline.definitions import defs
+from taobao_pipeline.defs.partitions import outside_partitions, partition_range
+from taobao_pipeline.defs.resources import QualityResource, RulesResource
 from taobao_pipeline.editions import contiguous
 from taobao_pipeline.errors import RANGE_END, RANGE_START, Failure, failures_of, run_editions_label
 from taobao_pipeline.interrupts import Interrupted, raise_if_signalled
-from taobao_pipeline.partitions import outside_partitions, partition_range
-from taobao_pipeline.resources import RulesResource
 from taobao_pipeline.warehouse import Warehouse
 
 JOB = "designation_job"

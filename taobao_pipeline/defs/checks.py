@@ -15,8 +15,9 @@ from typing import TypeVar
 import dagster as dg
 import polars as pl
 
-from taobao_pipeline.assets.metadata import markdown_table
-from taobao_pipeline.partitions import for_each_edition
+from taobao_pipeline.defs.metadata import markdown_table
+from taobao_pipeline.defs.partitions import for_each_edition
+from taobao_pipeline.defs.resources import QualityResource
 from taobao_pipeline.reconciliation import reconcile
 from taobao_pipeline.restated_rules import (
     VILLAGE_COLUMNS,
@@ -31,18 +32,6 @@ from taobao_pipeline.warehouse import Warehouse
 
 T = TypeVar("T")
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
-
-
-class QualityResource(dg.ConfigurableResource):
-    """Tolerated share of rejected rows per source: above ``warn`` the check fails with
-    WARN severity, above ``error`` with ERROR severity, and then the edition is not
-    published (the quality gate of ``designate_and_publish``) unless ``publish_anyway``
-    gives the operator's reason to publish it all the same (recorded in
-    ``edition_provenance``)."""
-
-    reject_warn_share: str = "0.01"
-    reject_error_share: str = "0.05"
-    publish_anyway: str = ""
 
 
 def per_edition(

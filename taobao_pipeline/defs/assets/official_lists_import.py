@@ -8,16 +8,16 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from taobao_pipeline.assets.metadata import (
+from taobao_pipeline.defs.metadata import (
     SINGLE_RUN,
     edition_metadata,
     markdown_table,
     table_spec,
 )
+from taobao_pipeline.defs.partitions import edition_keys, editions
+from taobao_pipeline.defs.resources import PathsResource
 from taobao_pipeline.editions import describe_editions
 from taobao_pipeline.official_lists import OfficialListError, read_official_list
-from taobao_pipeline.partitions import edition_keys, editions
-from taobao_pipeline.resources import PathsResource
 
 LIST_SUFFIXES = (".xlsx", ".csv", ".txt", ".tsv")
 

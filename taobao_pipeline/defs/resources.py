@@ -1,4 +1,5 @@
-"""Dagster resources: where the data lives, and the designation rules in force."""
+"""Dagster resources: where the data lives, the designation rules in force, and the
+quality thresholds that gate a publish."""
 
 import os
 from decimal import Decimal
@@ -81,3 +82,15 @@ class RulesResource(dg.ConfigurableResource):
             subdistricts_excluded_from=self.subdistricts_excluded_from,
             overrides=overrides,
         )
+
+
+class QualityResource(dg.ConfigurableResource):
+    """Tolerated share of rejected rows per source: above ``warn`` the check fails with
+    WARN severity, above ``error`` with ERROR severity, and then the edition is not
+    published (the quality gate of ``designate_and_publish``) unless ``publish_anyway``
+    gives the operator's reason to publish it all the same (recorded in
+    ``edition_provenance``)."""
+
+    reject_warn_share: str = "0.01"
+    reject_error_share: str = "0.05"
+    publish_anyway: str = ""
