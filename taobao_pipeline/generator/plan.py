@@ -55,6 +55,15 @@ VILLAGE_REVENUE = 10_000_000 * YUAN
 TOWN_REVENUE = 30_000_000 * YUAN
 SMALL_MAX = 14_400_000 * YUAN  # designated villages of non-town townships (2019+)
 
+# Revenue weights of the designated villages sized from the edition's budget: a lognormal
+# body (sigma 0.8) and, above the knee (the top 4%), a Pareto tail (alpha 2.2) truncated at
+# TAIL_MAX times the body's median, so the top villages of an edition are few, large and
+# distinct (a hard cap made the largest ones equal to the cent).
+REVENUE_SIGMA = 0.8
+TAIL_KNEE_Z = 1.75
+TAIL_ALPHA = 2.2
+TAIL_MAX = 60.0
+
 
 @dataclass(frozen=True)
 class SpecialShop:
@@ -701,10 +710,10 @@ class Planner:
         """Spread the edition's revenue and active-shop totals over the designated units."""
         n = units.height
         z1, z2 = stream.normal(n), stream.normal(n)
-        units = units.with_columns(z1.alias("_z1"), z2.alias("_z2"))
-        units = units.with_columns(
-            _w=(0.8 * pl.col("_z1")).exp().clip(0.05, 12.0),
-        ).with_columns(
+        # The tail's own stream: the plan's other draws stay as they were.
+        v = Stream(self.seed, "plan", tg.edition, "revenue-tail").uniform(n)
+        units = units.with_columns(z1.alias("_z1"), z2.alias("_z2"), v.alias("_v"))
+        units = units.with_columns(_w=_revenue_weight(pl.col("_z1"), pl.col("_v"))).with_columns(
             _wa=(pl.col("_w") ** 0.85 * (0.25 * pl.col("_z2")).exp()),
         )
         specials_active = units.select(_special_active_expr()).to_series()
@@ -755,6 +764,7 @@ class Planner:
         return units.drop(
             "_z1",
             "_z2",
+            "_v",
             "_w",
             "_wa",
             "_araw",
@@ -1067,6 +1077,19 @@ class Planner:
         active = int(u.filter(pl.col("designated"))["planned_active"].sum())
         if abs(active - tg.active_shops) > max(2, tg.active_shops * 0.002):
             raise AssertionError(f"edition {e}: {active} active shops vs {tg.active_shops}")
+
+
+def _revenue_weight(z: pl.Expr, v: pl.Expr) -> pl.Expr:
+    """A village's share weight: ``exp(sigma z)`` up to the knee, a truncated Pareto above.
+
+    ``z`` is standard normal, ``v`` uniform in [0, 1). The tail starts at the body's value at
+    the knee (so the weight is continuous in distribution) and ends at ``TAIL_MAX``; the
+    weights are continuous draws, so no two villages share one.
+    """
+    knee = math.exp(REVENUE_SIGMA * TAIL_KNEE_Z)
+    s_min = (knee / TAIL_MAX) ** TAIL_ALPHA
+    tail = knee * (s_min + (1.0 - s_min) * v) ** (-1.0 / TAIL_ALPHA)
+    return pl.when(z > TAIL_KNEE_Z).then(tail).otherwise((REVENUE_SIGMA * z).exp())
 
 
 def _special_active_expr() -> pl.Expr:

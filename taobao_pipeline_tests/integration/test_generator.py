@@ -22,6 +22,8 @@ import pytest
 
 from taobao_pipeline.generator import generate
 from taobao_pipeline.generator.core import GenerationSummary
+from taobao_pipeline.generator.geography import build_geography
+from taobao_pipeline.generator.plan import make_plans
 from taobao_pipeline.generator.priors import STAND_INS
 from taobao_pipeline.generator.targets import edition_targets
 from taobao_pipeline.provinces import NAMES as PROVINCES
@@ -318,6 +320,32 @@ def test_totals_track_the_published_record(generated: tuple[GenerationSummary, d
         t = edition_targets(e, SCALE)
         assert abs(c.revenue * 100 - t.revenue_cents) <= t.revenue_cents * Decimal("0.01")
         assert abs(c.active_shops - t.active_shops) <= t.active_shops * 0.01
+
+
+def test_the_top_villages_have_distinct_revenues(
+    generated: tuple[GenerationSummary, dict],
+) -> None:
+    _, checks = generated
+    latest = max(EDITIONS)
+    top = (
+        checks[latest]
+        .village_metrics.filter(pl.col("designated"))
+        .sort("revenue", descending=True)
+        .head(10)["revenue"]
+    )
+    assert top.len() == 10 and top.n_unique() == 10, top.to_list()
+
+
+def test_the_national_plan_has_a_long_tail_of_distinct_revenues() -> None:
+    # At scale 1.0 the largest villages of 2022 used to share one revenue to the fen (a cap
+    # on the weights); the plan is what the files carry to the cent (test above).
+    scale, e = 1.0, 2022
+    (plan,) = make_plans(build_geography(scale, 0), [e], scale, 0)
+    revenue = plan.units.filter(pl.col("designated"))["revenue_cents"].sort(descending=True)
+    top = revenue.head(max(10, revenue.len() // 100))  # the top 1%
+    assert top.n_unique() == top.len(), top.head(10).to_list()
+    assert revenue[0] > 1.1 * revenue[4], revenue.head(5).to_list()
+    assert revenue[0] > 15 * revenue.median(), (revenue[0], revenue.median())
 
 
 def test_near_misses_sit_on_the_thresholds(generated: tuple[GenerationSummary, dict]) -> None:
