@@ -85,8 +85,10 @@ class GenerationSummary:
 
 
 class _Progress:
-    """Steps done, on stderr: on a terminal one line redrawn in place, otherwise (logs) a
-    line per step. Steps come from several threads."""
+    """Steps done, ``[k/N]`` on stderr: on a terminal one line redrawn in place, otherwise
+    (logs) a line per step. ``N`` is known from the start (two planning steps, then the
+    register and the shops of each edition) and ``k`` goes up by one per line. Steps come
+    from several threads."""
 
     def __init__(self, total: int, enabled: bool) -> None:
         self.enabled = enabled
@@ -96,20 +98,25 @@ class _Progress:
         self.started = time.monotonic()
         self._lock = threading.Lock()
 
-    def step(self, label: str, n: int = 1) -> None:
+    def step(self, label: str) -> None:
+        """One step done."""
         with self._lock:
-            self.done += n
-            if not self.enabled:
-                return
-            seconds = time.monotonic() - self.started
-            line = f"generate [{self.done}/{self.total}] {seconds:5.0f} s  {label}"
-            sys.stderr.write(f"\r\x1b[K{line[:99]}" if self.live else f"{line}\n")
-            sys.stderr.flush()
+            self.done += 1
+            self._show(label)
 
-    def add(self, n: int) -> None:
-        """Grow the total by ``n`` steps."""
+    def note(self, label: str) -> None:
+        """Work inside a step (a chunk of shops): only redrawn on a terminal, not counted."""
         with self._lock:
-            self.total += n
+            if self.live:
+                self._show(label)
+
+    def _show(self, label: str) -> None:
+        if not self.enabled:
+            return
+        seconds = time.monotonic() - self.started
+        line = f"generate [{self.done}/{self.total}] {seconds:5.0f} s  {label}"
+        sys.stderr.write(f"\r\x1b[K{line[:99]}" if self.live else f"{line}\n")
+        sys.stderr.flush()
 
     def close(self) -> None:
         if self.live:
@@ -292,9 +299,11 @@ def _write_edition(
             rw.write(body, text)
         if fmts.revenue.parts:
             rw.new_part()
-        progress.step(f"{e} shops {i + 1}/{len(chunks)}")
+        if not last:
+            progress.note(f"{e} shops and sales, part {i + 1}/{len(chunks)} written")
     files += sw.close()
     files += rw.close()
+    progress.step(f"{e} shops and sales")
     summary.files = {str(f.path.relative_to(out_dir)): f.rows for f in files}
     summary.injected = injected
     summary.seconds = time.perf_counter() - start
@@ -326,12 +335,11 @@ def generate(
     start = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    bar = _Progress(2, progress)
+    bar = _Progress(2 + 2 * len(eds), progress)
     geo = build_geography(scale, seed)
     bar.step("register built")
     plans = make_plans(geo, eds, scale, seed)
     bar.step("designations planned")
-    bar.add(sum(1 + sum(1 for _ in _chunks(p.units)) for p in plans))
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     # Largest editions first so the workers finish together.
     order = sorted(plans, key=lambda p: -int(p.units["active"].sum()))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -503,3 +504,17 @@ def test_tiny_scales_plan_only_the_cluster_towns_their_provinces_hold(tmp_path: 
     summary = generate(tmp_path, editions=[2014], scale=0.03, seed=0, progress=False)
     assert summary.editions[2014].towns == 0
     assert summary.editions[2014].villages == 6
+
+
+def test_progress_counts_every_step_once_against_one_total(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the counter went [1/2], [2/2], then [3/72]: the total grew once the plan was made
+    generate(tmp_path, editions=[2013, 2016], scale=0.005, seed=1, progress=True)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    counters = [re.match(r"generate \[(\d+)/(\d+)\] ", line) for line in lines]
+    assert all(counters), lines
+    done = [int(m.group(1)) for m in counters if m]
+    totals = {int(m.group(2)) for m in counters if m}
+    assert totals == {len(lines)} == {2 + 2 * 2}, lines
+    assert done == list(range(1, len(lines) + 1)), lines
