@@ -28,7 +28,7 @@ import duckdb
 import polars as pl
 
 from taobao_pipeline.provinces import CODES as PROVINCE_CODES
-from taobao_pipeline.provinces import aliases, provinces_frame
+from taobao_pipeline.provinces import aliases, write_provinces
 from taobao_pipeline.tables import TABLES
 
 __all__ = [
@@ -514,16 +514,13 @@ def _ensure_tables(conn: duckdb.DuckDBPyConnection, schema: str) -> None:
     """The official-list tables and ``provinces`` (which the reconciliation joins)."""
     s = _ident(schema)
     conn.sql(f"CREATE SCHEMA IF NOT EXISTS {s}")
-    for table in ("official_villages", "official_towns", "official_reconciliation", "provinces"):
+    for table in ("official_villages", "official_towns", "official_reconciliation"):
         conn.sql(
             TABLES[table]
             .create_sql(f"{s}.{table}")
             .replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
         )
-    if not conn.execute(f"SELECT count(*) FROM {s}.provinces").fetchall()[0][0]:
-        conn.register("_provinces", provinces_frame().to_arrow())
-        conn.execute(f"INSERT INTO {s}.provinces BY NAME SELECT * FROM _provinces")
-        conn.unregister("_provinces")
+    write_provinces(conn, f"{s}.provinces")
 
 
 def _replace_edition(

@@ -3,14 +3,18 @@
 Codes are those of GB/T 2260 (the first two digits of a statistical division code);
 regions are the National Bureau of Statistics' four economic regions (2011). The
 warehouse holds them as the ``provinces`` table, which the SQL joins; the published
-lists' province spellings and the generator read them from here.
+lists' province spellings and the generator read them from here. ``write_provinces`` is
+the one writer of that table, wherever it is kept (the warehouse, an edition's staging).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import polars as pl
+
+from taobao_pipeline.tables import TABLES
 
 
 @dataclass(frozen=True)
@@ -87,3 +91,22 @@ def provinces_frame() -> pl.DataFrame:
             "region": [p.region for p in PROVINCES],
         }
     )
+
+
+def write_provinces(conn: duckdb.DuckDBPyConnection, table: str = "provinces") -> None:
+    """Make ``table`` (a name as ``conn`` resolves it, e.g. ``wh.provinces``; created if
+    missing, as declared) hold the provinces as stated here. Its rows are replaced only when
+    they differ, so a table already right is not written."""
+    create = TABLES["provinces"].create_sql(table)
+    conn.execute(create.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
+    conn.register("_provinces", provinces_frame().to_arrow())
+    try:
+        [(differ,)] = conn.execute(
+            f"SELECT count(*) FROM ((SELECT * FROM _provinces EXCEPT SELECT * FROM {table})"
+            f" UNION ALL (SELECT * FROM {table} EXCEPT SELECT * FROM _provinces))"
+        ).fetchall()
+        if differ:
+            conn.execute(f"DELETE FROM {table}")
+            conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _provinces")
+    finally:
+        conn.unregister("_provinces")

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from taobao_pipeline.provinces import provinces_frame
+from taobao_pipeline.provinces import write_provinces
 from taobao_pipeline.sql import load
 from taobao_pipeline.tables import (
     COMPUTED_TABLES,
@@ -133,10 +133,7 @@ class Staging:
             self.conn.execute(load("criteria"))
             self._kind["criteria"] = "MACRO"
         if "provinces" not in self._kind:  # the SQL joins it, as it does in the warehouse
-            self.conn.execute(TABLES["provinces"].create_sql())
-            self.conn.register("_provinces", provinces_frame().to_arrow())
-            self.conn.execute("INSERT INTO provinces BY NAME SELECT * FROM _provinces")
-            self.conn.unregister("_provinces")
+            write_provinces(self.conn)
             self._kind["provinces"] = "TABLE"
 
     def close(self) -> None:

@@ -29,7 +29,7 @@ from taobao_pipeline.official_lists import (
     write_official_list,
     write_official_reconciliation,
 )
-from taobao_pipeline.provinces import provinces_frame
+from taobao_pipeline.provinces import write_provinces
 from taobao_pipeline.reconciliation import write_reconciliation
 from taobao_pipeline.staging import Staging, edition_lock
 from taobao_pipeline.tables import (
@@ -112,21 +112,6 @@ def reconcile_official_lists(conn: duckdb.DuckDBPyConnection) -> None:
     if imported:
         with _inside_warehouse(conn):
             write_official_reconciliation(conn)
-
-
-def write_provinces(conn: duckdb.DuckDBPyConnection) -> None:
-    """The ``provinces`` table as ``provinces.py`` states them (the SQL joins it)."""
-    conn.register("_provinces", provinces_frame().to_arrow())
-    try:
-        [(differ,)] = conn.execute(
-            "SELECT count(*) FROM ((SELECT * FROM _provinces EXCEPT SELECT * FROM wh.provinces)"
-            " UNION ALL (SELECT * FROM wh.provinces EXCEPT SELECT * FROM _provinces))"
-        ).fetchall()
-        if differ:
-            conn.execute("DELETE FROM wh.provinces")
-            conn.execute("INSERT INTO wh.provinces BY NAME SELECT * FROM _provinces")
-    finally:
-        conn.unregister("_provinces")
 
 
 def _derive(conn: duckdb.DuckDBPyConnection) -> None:
@@ -280,7 +265,7 @@ class Warehouse:
                         conn.execute("COPY FROM DATABASE earlier TO wh")
                         conn.execute("DETACH earlier")
                     ensure_tables(conn, PUBLISHED_TABLES, "wh")
-                    write_provinces(conn)
+                    write_provinces(conn, "wh.provinces")
                     yield conn
                     _pause("committed")
                     describe_tables(conn, "wh")  # every table and column, described
