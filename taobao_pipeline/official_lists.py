@@ -4,9 +4,9 @@ The lists circulate as spreadsheets and text exports whose layout changes from y
 to year: title rows above the header, blank or merged columns, two-line headers,
 province names with or without their suffix, several sheets (villages, Taobao towns),
 UTF-8, GB18030 or UTF-16 text. :func:`read_official_list` finds the header by meaning
-and returns one tidy frame of villages and one of towns; :func:`write_official_list`
-stores an edition in the warehouse and :func:`write_official_reconciliation` compares
-the published counts per province with the villages the pipeline computed.
+and returns one tidy frame of villages and one of towns. ``official_lists_storage``
+stores a list in the warehouse; ``reconciliation.write_official_reconciliation`` compares
+it, per province, with the villages the pipeline computed.
 """
 
 from __future__ import annotations
@@ -24,22 +24,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 
-from taobao_pipeline.provinces import CODES as PROVINCE_CODES
-from taobao_pipeline.provinces import aliases, write_provinces
+from taobao_pipeline.provinces import aliases
 from taobao_pipeline.tables import TABLES
 
 __all__ = [
-    "PROVINCE_CODES",
     "OfficialList",
     "OfficialListError",
     "normalize_name",
     "normalize_province",
     "read_official_list",
-    "write_official_list",
-    "write_official_reconciliation",
 ]
 
 # Every spelling of a province a list may use -> its full name (provinces.py).
@@ -501,117 +496,3 @@ def read_official_list(path: Path | str, edition: int) -> OfficialList:
         towns=pl.DataFrame(parsed.towns, schema=TOWN_SCHEMA, orient="row"),
         skipped=pl.DataFrame(parsed.skipped, schema=SKIPPED_SCHEMA, orient="row"),
     )
-
-
-# --------------------------------------------------------------------------- warehouse
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _ensure_tables(conn: duckdb.DuckDBPyConnection, schema: str) -> None:
-    """The official-list tables and ``provinces`` (which the reconciliation joins)."""
-    s = _ident(schema)
-    conn.sql(f"CREATE SCHEMA IF NOT EXISTS {s}")
-    for table in ("official_villages", "official_towns", "official_reconciliation"):
-        conn.sql(
-            TABLES[table]
-            .create_sql(f"{s}.{table}")
-            .replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
-        )
-    write_provinces(conn, f"{s}.provinces")
-
-
-def _replace_edition(
-    conn: duckdb.DuckDBPyConnection,
-    schema: str,
-    table: str,
-    frame: pl.DataFrame,
-    edition: int,
-) -> None:
-    view = f"_incoming_{table}"
-    target = f"{_ident(schema)}.{table}"
-    names = TABLES[table].names[1:]  # all but the edition
-    conn.execute(f"DELETE FROM {target} WHERE edition = ?", [edition])
-    conn.register(view, frame.select(names).to_arrow())
-    try:
-        conn.execute(
-            f"INSERT INTO {target} (edition, {', '.join(names)}) "
-            f"SELECT CAST(? AS INTEGER), {', '.join(names)} FROM {view}",
-            [edition],
-        )
-    finally:
-        conn.unregister(view)
-
-
-def write_official_list(
-    conn: duckdb.DuckDBPyConnection, lst: OfficialList, edition: int, schema: str = "main"
-) -> None:
-    """Store one edition's list in ``official_villages`` and ``official_towns``.
-
-    Creates the tables if missing and replaces the rows of ``edition`` (delete, insert);
-    the caller owns the transaction.
-    """
-    for frame in (lst.villages, lst.towns):
-        others = set(frame["edition"].unique().to_list()) - {edition}
-        if others:
-            raise ValueError(f"list holds editions {sorted(others)}, not only {edition}")
-    _ensure_tables(conn, schema)
-    _replace_edition(conn, schema, "official_villages", lst.villages, edition)
-    _replace_edition(conn, schema, "official_towns", lst.towns, edition)
-
-
-def _table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    rows = conn.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return rows[0][0] > 0
-
-
-def write_official_reconciliation(conn: duckdb.DuckDBPyConnection, schema: str = "main") -> None:
-    """(Re)create ``official_reconciliation``: per edition with an official list and per
-    province, the villages listed, the Taobao villages computed (``taobao_villages``, 0 when
-    that table is absent) and ``difference = computed - listed``. Provinces are matched by
-    statistical code."""
-    _ensure_tables(conn, schema)
-    s = _ident(schema)
-    if _table_exists(conn, schema, "taobao_villages"):
-        computed = f"""
-            SELECT t.edition,
-                   lpad(CAST(t.province_code AS VARCHAR), 2, '0') AS province_code,
-                   min(t.province_name) AS province_name,
-                   count(DISTINCT t.village_code) AS n
-            FROM {s}.taobao_villages AS t
-            WHERE t.edition IN (SELECT edition FROM {s}.official_villages)
-            GROUP BY ALL"""
-    else:
-        computed = """
-            SELECT CAST(NULL AS INTEGER) AS edition, CAST(NULL AS VARCHAR) AS province_code,
-                   CAST(NULL AS VARCHAR) AS province_name, CAST(0 AS BIGINT) AS n
-            WHERE false"""
-    conn.sql(f"DELETE FROM {s}.official_reconciliation")
-    conn.sql(f"""
-        INSERT INTO {s}.official_reconciliation BY NAME
-        WITH codes AS (SELECT province_code, province_name AS province FROM {s}.provinces),
-        listed AS (
-            SELECT o.edition, c.province_code, o.province, count(*) AS n
-            FROM {s}.official_villages AS o
-            LEFT JOIN codes AS c ON c.province = o.province
-            GROUP BY ALL
-        ),
-        computed AS ({computed})
-        SELECT CAST(coalesce(l.edition, c.edition) AS INTEGER) AS edition,
-               coalesce(l.province_code, c.province_code) AS province_code,
-               coalesce(k.province, l.province, c.province_name) AS province,
-               CAST(coalesce(l.n, 0) AS INTEGER) AS listed_villages,
-               CAST(coalesce(c.n, 0) AS INTEGER) AS computed_villages,
-               CAST(coalesce(c.n, 0) - coalesce(l.n, 0) AS INTEGER) AS difference
-        FROM listed AS l
-        FULL OUTER JOIN computed AS c
-          ON l.edition = c.edition AND l.province_code = c.province_code
-        LEFT JOIN codes AS k ON k.province_code = coalesce(l.province_code, c.province_code)
-        ORDER BY edition, province_code NULLS LAST, province
-    """)

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from taobao_pipeline.tables import TABLES
-
 
 @dataclass(frozen=True)
 class Province:
@@ -94,11 +92,9 @@ def provinces_frame() -> pl.DataFrame:
 
 
 def write_provinces(conn: duckdb.DuckDBPyConnection, table: str = "provinces") -> None:
-    """Make ``table`` (a name as ``conn`` resolves it, e.g. ``wh.provinces``; created if
-    missing, as declared) hold the provinces as stated here. Its rows are replaced only when
-    they differ, so a table already right is not written."""
-    create = TABLES["provinces"].create_sql(table)
-    conn.execute(create.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS", 1))
+    """Make ``table`` (a name as ``conn`` resolves it, e.g. ``wh.provinces``; created by the
+    caller as declared in ``tables.py``) hold the provinces as stated here. Its rows are
+    replaced only when they differ, so a table already right is not written."""
     conn.register("_provinces", provinces_frame().to_arrow())
     try:
         [(differ,)] = conn.execute(

@@ -1,22 +1,27 @@
-"""The computed figures beside the published record (AliResearch, via the press).
+"""The computed figures beside what AliResearch published: the record and the lists.
 
-``reconciliation`` in the warehouse has one row per edition and published measure:
-published value, computed value, difference and whether it is within tolerance
-(counts exact, money and shops within 1%). Only published figures are reconciled: the
-record (``published_record.py``) holds no stand-in.
+``reconciliation`` in the warehouse has one row per edition and published measure of the
+record (AliResearch, via the press): published value, computed value, difference and
+whether it is within tolerance (counts exact, money and shops within 1%). Only published
+figures are reconciled: the record (``published_record.py``) holds no stand-in.
+
+``official_reconciliation`` has one row per edition with a published list
+(``official_villages``) and province: the villages listed beside the Taobao villages
+computed.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import duckdb
 import polars as pl
 
+from taobao_pipeline.provinces import write_provinces
 from taobao_pipeline.published_record import published_table
+from taobao_pipeline.tables import TABLES, ensure_tables
 
-# The computed side of each measure, per edition, from the schema-qualified tables ``{s}``.
 # The tables the computed side reads (the asset's upstream, with the published record).
 INPUTS = ("national_summary", "province_summary", "provinces")
 # The computed side of each measure, per edition, from the schema-qualified tables ``{s}``.
@@ -71,3 +76,72 @@ def reconcile(conn: duckdb.DuckDBPyConnection, schema: str) -> pl.DataFrame:
     """The reconciliation of the editions in ``schema`` (e.g. an edition's staging)."""
     with _record(conn) as query:
         return conn.sql(query.format(s=schema, computed=COMPUTED.format(s=schema))).pl()
+
+
+# Per edition with a published list and per province: the villages listed, the Taobao
+# villages computed and their difference. Provinces are matched by statistical code; names
+# as the connection resolves them (the warehouse runs it with ``USE wh``).
+OFFICIAL_RECONCILED = """
+WITH codes AS (SELECT province_code, province_name AS province FROM provinces),
+listed AS (
+    SELECT o.edition, c.province_code, o.province, count(*) AS n
+    FROM official_villages AS o
+    LEFT JOIN codes AS c ON c.province = o.province
+    GROUP BY ALL
+),
+computed AS (
+    SELECT t.edition,
+           lpad(CAST(t.province_code AS VARCHAR), 2, '0') AS province_code,
+           min(t.province_name) AS province_name,
+           count(DISTINCT t.village_code) AS n
+    FROM taobao_villages AS t
+    WHERE t.edition IN (SELECT edition FROM official_villages)
+    GROUP BY ALL
+)
+SELECT CAST(coalesce(l.edition, c.edition) AS INTEGER) AS edition,
+       coalesce(l.province_code, c.province_code) AS province_code,
+       coalesce(k.province, l.province, c.province_name) AS province,
+       CAST(coalesce(l.n, 0) AS INTEGER) AS listed_villages,
+       CAST(coalesce(c.n, 0) AS INTEGER) AS computed_villages,
+       CAST(coalesce(c.n, 0) - coalesce(l.n, 0) AS INTEGER) AS difference
+FROM listed AS l
+FULL OUTER JOIN computed AS c
+  ON l.edition = c.edition AND l.province_code = c.province_code
+LEFT JOIN codes AS k ON k.province_code = coalesce(l.province_code, c.province_code)
+ORDER BY edition, province_code NULLS LAST, province
+"""
+
+
+@contextlib.contextmanager
+def _empty_where_missing(conn: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> Iterator[None]:
+    """Make each of ``tables`` that the current schema lacks read as empty (its declared
+    columns), for as long as the block runs."""
+    present = {
+        name
+        for (name,) in conn.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = current_schema()"
+        ).fetchall()
+    }
+    missing = [t for t in tables if t not in present]
+    for table in missing:
+        conn.register(table, pl.DataFrame(schema=TABLES[table].polars_schema()))
+    try:
+        yield
+    finally:
+        for table in missing:
+            conn.unregister(table)
+
+
+def write_official_reconciliation(conn: duckdb.DuckDBPyConnection) -> None:
+    """(Re)write ``official_reconciliation`` of the current catalog (created where missing):
+    per edition with a published list and per province, the villages listed, the Taobao
+    villages computed and ``difference = computed - listed``. ``provinces`` is written as
+    ``provinces.py`` states them; a missing ``official_villages`` or ``taobao_villages``
+    reads as empty (computed villages 0)."""
+    [(catalog,)] = conn.execute("SELECT current_database()").fetchall()
+    ensure_tables(conn, [TABLES["official_reconciliation"], TABLES["provinces"]], catalog)
+    write_provinces(conn)
+    with _empty_where_missing(conn, ("official_villages", "taobao_villages")):
+        conn.execute("DELETE FROM official_reconciliation")
+        conn.execute(f"INSERT INTO official_reconciliation BY NAME {OFFICIAL_RECONCILED}")

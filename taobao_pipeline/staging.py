@@ -133,6 +133,7 @@ class Staging:
             self.conn.execute(load("criteria"))
             self._kind["criteria"] = "MACRO"
         if "provinces" not in self._kind:  # the SQL joins it, as it does in the warehouse
+            self.conn.execute(TABLES["provinces"].create_sql())
             write_provinces(self.conn)
             self._kind["provinces"] = "TABLE"
 

@@ -24,13 +24,10 @@ import duckdb
 import polars as pl
 
 from taobao_pipeline.fingerprints import WITHDRAWN
-from taobao_pipeline.official_lists import (
-    OfficialList,
-    write_official_list,
-    write_official_reconciliation,
-)
+from taobao_pipeline.official_lists import OfficialList
+from taobao_pipeline.official_lists_storage import write_official_list
 from taobao_pipeline.provinces import write_provinces
-from taobao_pipeline.reconciliation import write_reconciliation
+from taobao_pipeline.reconciliation import write_official_reconciliation, write_reconciliation
 from taobao_pipeline.staging import Staging, edition_lock
 from taobao_pipeline.tables import (
     EDITION_TABLES,
@@ -95,23 +92,12 @@ def _pause(point: str) -> None:
 
 @contextlib.contextmanager
 def _inside_warehouse(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Make ``wh`` the current database (the official-list SQL names only the schema)."""
+    """Make ``wh`` the current database (the official lists' SQL names tables unqualified)."""
     conn.execute("USE wh")
     try:
         yield
     finally:
         conn.execute("USE memory")
-
-
-def reconcile_official_lists(conn: duckdb.DuckDBPyConnection) -> None:
-    """Recompute listed against computed villages, if any official list was imported."""
-    imported = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() "
-        "WHERE database_name = 'wh' AND table_name = 'official_villages'"
-    ).fetchall()[0][0]
-    if imported:
-        with _inside_warehouse(conn):
-            write_official_reconciliation(conn)
 
 
 def _derive(conn: duckdb.DuckDBPyConnection) -> None:
@@ -125,7 +111,8 @@ def _derive(conn: duckdb.DuckDBPyConnection) -> None:
         WHERE t.village_code = f.village_code
         """
     )
-    reconcile_official_lists(conn)
+    with _inside_warehouse(conn):
+        write_official_reconciliation(conn)
     write_reconciliation(conn)
 
 
@@ -306,8 +293,8 @@ class Warehouse:
             with _inside_warehouse(conn):
                 for edition, official in sorted(lists.items()):
                     write_official_list(conn, official, edition)
-            if reconcile:
-                reconcile_official_lists(conn)
+                if reconcile:
+                    write_official_reconciliation(conn)
             conn.execute("COMMIT")
             return {
                 t: conn.execute(f"SELECT count(*) FROM wh.{t}").fetchall()[0][0]

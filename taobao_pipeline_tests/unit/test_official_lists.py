@@ -13,15 +13,15 @@ import pytest
 from openpyxl import Workbook
 
 from taobao_pipeline.official_lists import (
-    PROVINCE_CODES,
     OfficialList,
     OfficialListError,
     normalize_name,
     normalize_province,
     read_official_list,
-    write_official_list,
-    write_official_reconciliation,
 )
+from taobao_pipeline.official_lists_storage import write_official_list
+from taobao_pipeline.provinces import CODES as PROVINCE_CODES
+from taobao_pipeline.reconciliation import write_official_reconciliation
 
 LISTS_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "official-lists"
 
