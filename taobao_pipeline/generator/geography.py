@@ -215,11 +215,20 @@ def _largest_remainder(total: int, weights: list[float]) -> list[int]:
 
 
 def _names(stream: Stream, n: int, suffix: pl.Expr | str) -> pl.Series:
-    """``n`` two-character synthetic place names with a suffix."""
+    """``n`` two-character synthetic place names with a suffix (never one character twice,
+    as in 靳靳村: real names rarely are)."""
     chars = pl.Series(list(_CHARS))
     i1 = (stream.uniform(n) * len(chars)).cast(pl.Int64)
     i2 = (stream.uniform(n) * len(chars)).cast(pl.Int64)
-    frame = pl.DataFrame({"a": chars.gather(i1), "b": chars.gather(i2)})
+    k = len(_CHARS)
+    # the next position (cyclic) holding another character (_CHARS repeats some)
+    other = pl.Series(
+        [next(j % k for j in range(i + 1, i + k) if _CHARS[j % k] != _CHARS[i]) for i in range(k)]
+    )
+    a, b = chars.gather(i1), chars.gather(i2)
+    frame = pl.DataFrame({"a": a, "b": b, "b2": chars.gather(other.gather(i2))}).select(
+        "a", b=pl.when(pl.col("a") == pl.col("b")).then(pl.col("b2")).otherwise(pl.col("b"))
+    )
     suf = pl.lit(suffix) if isinstance(suffix, str) else suffix
     return frame.select(pl.concat_str(pl.col("a"), pl.col("b"), suf)).to_series()
 
