@@ -20,6 +20,7 @@ import polars as pl
 
 from taobao_pipeline.provinces import write_provinces
 from taobao_pipeline.published_record import published_table
+from taobao_pipeline.sql import load
 from taobao_pipeline.tables import TABLES, ensure_tables
 
 # The tables the computed side reads (the asset's upstream, with the published record).
@@ -78,40 +79,6 @@ def reconcile(conn: duckdb.DuckDBPyConnection, schema: str) -> pl.DataFrame:
         return conn.sql(query.format(s=schema, computed=COMPUTED.format(s=schema))).pl()
 
 
-# Per edition with a published list and per province: the villages listed, the Taobao
-# villages computed and their difference. Provinces are matched by statistical code; names
-# as the connection resolves them (the warehouse runs it with ``USE wh``).
-OFFICIAL_RECONCILED = """
-WITH codes AS (SELECT province_code, province_name AS province FROM provinces),
-listed AS (
-    SELECT o.edition, c.province_code, o.province, count(*) AS n
-    FROM official_villages AS o
-    LEFT JOIN codes AS c ON c.province = o.province
-    GROUP BY ALL
-),
-computed AS (
-    SELECT t.edition,
-           lpad(CAST(t.province_code AS VARCHAR), 2, '0') AS province_code,
-           min(t.province_name) AS province_name,
-           count(DISTINCT t.village_code) AS n
-    FROM taobao_villages AS t
-    WHERE t.edition IN (SELECT edition FROM official_villages)
-    GROUP BY ALL
-)
-SELECT CAST(coalesce(l.edition, c.edition) AS INTEGER) AS edition,
-       coalesce(l.province_code, c.province_code) AS province_code,
-       coalesce(k.province, l.province, c.province_name) AS province,
-       CAST(coalesce(l.n, 0) AS INTEGER) AS listed_villages,
-       CAST(coalesce(c.n, 0) AS INTEGER) AS computed_villages,
-       CAST(coalesce(c.n, 0) - coalesce(l.n, 0) AS INTEGER) AS difference
-FROM listed AS l
-FULL OUTER JOIN computed AS c
-  ON l.edition = c.edition AND l.province_code = c.province_code
-LEFT JOIN codes AS k ON k.province_code = coalesce(l.province_code, c.province_code)
-ORDER BY edition, province_code NULLS LAST, province
-"""
-
-
 @contextlib.contextmanager
 def _empty_where_missing(conn: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> Iterator[None]:
     """Make each of ``tables`` that the current schema lacks read as empty (its declared
@@ -144,4 +111,6 @@ def write_official_reconciliation(conn: duckdb.DuckDBPyConnection) -> None:
     write_provinces(conn)
     with _empty_where_missing(conn, ("official_villages", "taobao_villages")):
         conn.execute("DELETE FROM official_reconciliation")
-        conn.execute(f"INSERT INTO official_reconciliation BY NAME {OFFICIAL_RECONCILED}")
+        conn.execute(
+            f"INSERT INTO official_reconciliation BY NAME {load('official_reconciliation')}"
+        )
