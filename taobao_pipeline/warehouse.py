@@ -70,10 +70,12 @@ SANDBOX = {
 @dataclass(frozen=True)
 class Published:
     """Row counts of the warehouse a publish wrote: per table, and per table with an
-    edition column, per edition of the publish."""
+    edition column, per edition of the publish; and the publish's editions against the
+    published record, as the publish reconciled them (``reconciliation``'s rows)."""
 
     rows: dict[str, int]
     per_edition: dict[str, dict[int, int]]
+    reconciliation: pl.DataFrame
 
 
 class WarehouseBusy(Exception):
@@ -345,7 +347,12 @@ class Warehouse:
             for table, spec in PUBLISHED_TABLES.items()
             if "edition" in spec.names
         }
-        return Published(rows, per_edition)
+        reconciled = conn.sql(
+            "SELECT * FROM wh.reconciliation WHERE list_contains($e, edition) "
+            "ORDER BY edition, measure",
+            params={"e": editions},
+        ).pl()
+        return Published(rows, per_edition, reconciled)
 
     def withdraw(self, edition: int, reason: str, record: dict[str, object]) -> dict[str, int]:
         """Remove ``edition`` from every table in one transaction, and replace its
