@@ -685,12 +685,17 @@ SECTION_BEGIN = "<!-- benchmarks.annual: begin -->"
 SECTION_END = "<!-- benchmarks.annual: end -->"
 
 
+# the sections other benchmarks write into the doc, each between its two markers
+OTHER_SECTIONS = re.compile(
+    r"<!-- benchmarks\.(\w+): begin -->.*?<!-- benchmarks\.\1: end -->", re.DOTALL
+)
+
+
 def section(doc: str) -> str:
-    """The part of ``doc`` that ``benchmarks.annual`` writes (empty if none)."""
-    if SECTION_BEGIN not in doc or SECTION_END not in doc:
-        return ""
-    start, end = doc.index(SECTION_BEGIN), doc.index(SECTION_END) + len(SECTION_END)
-    return doc[start:end] + "\n"
+    """The parts of ``doc`` that other benchmarks (``benchmarks.annual``,
+    ``benchmarks.launched``) wrote, each between its markers (empty if none)."""
+    found = [m.group(0) for m in OTHER_SECTIONS.finditer(doc)]
+    return "\n\n".join(found) + "\n" if found else ""
 
 
 def print_summary(results: list[ScaleResult]) -> None:
