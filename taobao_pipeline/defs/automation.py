@@ -126,6 +126,9 @@ def raw_folder_sensor(job: dg.JobDefinition) -> dg.SensorDefinition:
     ) -> dg.SensorResult:
         # edition -> {"seen": fingerprint, "since": when first seen so, "done": requested}
         cursor: dict[str, dict] = json.loads(context.cursor) if context.cursor else {}
+        for edition, state in cursor.items():  # a cursor of before the settle time: the
+            if isinstance(state, str):  # fingerprint requested, long still
+                cursor[edition] = {"seen": state, "since": 0.0, "done": state}
         found = editions_in(paths.raw)
         stray = outside_partitions(found)
         if stray:

@@ -100,6 +100,9 @@ def test_the_sensor_waits_until_a_folder_is_still(
     # a file arrives: the folder must be still again, from now
     (raw / "2020" / "revenue-2.csv").write_text((raw / "2020" / "revenue.csv").read_text())
     assert tick(settled.cursor).run_requests == []
+    # a cursor written before the settle time (edition -> fingerprint) is read as settled
+    old = {e: state["seen"] for e, state in json.loads(settled.cursor).items()}
+    assert [r.partition_key for r in tick(json.dumps(old)).run_requests] == []
 
 
 @pytest.fixture
