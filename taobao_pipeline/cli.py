@@ -437,6 +437,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# what a stopped command leaves, said after "stopped by SIGTERM"
+AFTER_INTERRUPT = {
+    "run": ": editions published before it stay published, the others are as they were; "
+    "run again to go on",
+    "withdraw": ": the edition is withdrawn whole or not at all",
+    "import-list": ": the list is imported whole or not at all",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``taobao-pipeline`` command: an error is one short paragraph
     (``errors``), its stack trace only with ``--verbose``; Ctrl-C or SIGTERM stops it with
@@ -452,7 +461,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             except Interrupted as e:
                 # the signal that came, though Dagster's handler may have taken it
                 stopped = Interrupted(signals.last() or e.signum)
-                print(f"taobao-pipeline: {stopped}", file=sys.stderr)
+                after = AFTER_INTERRUPT.get(args.command, "")
+                print(f"taobao-pipeline: {stopped}{after}", file=sys.stderr)
                 return stopped.exit_code
             return code
     except BrokenPipeError:

@@ -24,10 +24,7 @@ class Interrupted(Exception):
 
     def __init__(self, signum: int = signal.SIGINT) -> None:
         self.signum = signum
-        super().__init__(
-            f"stopped by {signal.Signals(signum).name}: editions published before it stay "
-            "published, the others are as they were; run again to go on"
-        )
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
 
     @property
     def exit_code(self) -> int:
