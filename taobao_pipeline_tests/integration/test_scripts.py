@@ -121,6 +121,8 @@ def test_ui_sh_after_run_sh_shows_its_runs_and_run_sh_beside_it_works(clone: Pat
         ui = subprocess.Popen(
             [str(clone / "ui.sh")], cwd=clone, env=script_env() | {"PORT": str(port)},
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            # as `./ui.sh &` from a script or nohup starts it: SIGINT ignored
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )  # fmt: skip
     try:
         wait_until_serving(port, ui, log)
@@ -134,3 +136,16 @@ def test_ui_sh_after_run_sh_shows_its_runs_and_run_sh_beside_it_works(clone: Pat
     finally:
         took = stop(ui, signal.SIGTERM)  # as a service manager stops it
     assert took is not None and took < 30, log.read_text()[-2000:]
+    # and with it the webserver, the daemon and the code servers it started
+    deadline = time.monotonic() + 30
+    while _group_alive(ui.pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _group_alive(ui.pid), log.read_text()[-2000:]
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
