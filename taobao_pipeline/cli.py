@@ -264,21 +264,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
-    import datetime as dt
-
-    from taobao_pipeline.fingerprints import code_digest
     from taobao_pipeline.warehouse import NotPublished
 
     if not args.reason.strip():
         print("error: --reason: say why the edition is withdrawn", file=sys.stderr)
         return 2
-    record = {
-        "code_version": code_digest(),
-        "run_id": "taobao-pipeline withdraw",
-        "published_at": dt.datetime.now(dt.UTC),
-    }
     try:
-        removed = Warehouse(args.warehouse).withdraw(args.edition, args.reason.strip(), record)
+        removed = Warehouse(args.warehouse).withdraw(args.edition, args.reason.strip())
     except (NotPublished, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

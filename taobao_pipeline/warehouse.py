@@ -10,6 +10,7 @@ old file stays alive until closed), and a run never waits for a reader's lock.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import os
 import shutil
@@ -23,7 +24,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from taobao_pipeline.fingerprints import WITHDRAWN
+from taobao_pipeline.fingerprints import WITHDRAWN, code_digest
 from taobao_pipeline.official_lists import OfficialList
 from taobao_pipeline.official_lists_storage import write_official_list
 from taobao_pipeline.provinces import write_provinces
@@ -354,11 +355,11 @@ class Warehouse:
         ).pl()
         return Published(rows, per_edition, reconciled)
 
-    def withdraw(self, edition: int, reason: str, record: dict[str, object]) -> dict[str, int]:
+    def withdraw(self, edition: int, reason: str) -> dict[str, int]:
         """Remove ``edition`` from every table in one transaction, and replace its
-        ``edition_provenance`` with one row saying so (``record``: the row's run_id,
-        code_version and published_at; the reason goes in its note). Returns the rows
-        removed per table; raises ``NotPublished`` if the edition is not in the warehouse."""
+        ``edition_provenance`` with one row saying so (file ``(withdrawn)``, the reason in
+        its note, the code and the time of the withdrawal). Returns the rows removed per
+        table; raises ``NotPublished`` if the edition is not in the warehouse."""
         with self.hold([edition]), self.update() as conn:
             conn.execute("BEGIN")
             removed = {
@@ -386,9 +387,9 @@ class Warehouse:
                     "e": edition,
                     "f": WITHDRAWN,
                     "rules": rules or "{}",
-                    "code": record["code_version"],
-                    "run": record["run_id"],
-                    "at": record["published_at"],
+                    "code": code_digest(),
+                    "run": "taobao-pipeline withdraw",
+                    "at": dt.datetime.now(dt.UTC),
                     "note": f"withdrawn; reason: {reason}",
                 },
             )

@@ -268,12 +268,14 @@ def failure_alert_sensor() -> dg.SensorDefinition:
         "TAOBAO_ALERT_EMAIL_TO when set.",
     )
     def _alert(context: dg.RunFailureSensorContext) -> None:
-        run = context.dagster_run
-        failures = failures_of(context.get_step_failure_events(), run.tags)
-        if not context.get_step_failure_events() and context.failure_event.message:
-            failures = [Failure(run_editions_label(run.tags), "", context.failure_event.message)]
+        run, editions = context.dagster_run, run_editions_label(context.dagster_run.tags)
+        steps = context.get_step_failure_events()  # read from the run's log once
+        if steps or not context.failure_event.message:
+            failures = failures_of(steps, run.tags)
+        else:  # the run failed outside its steps (its process gone, say)
+            failures = [Failure(editions, "", context.failure_event.message)]
         alert = Alert(
-            editions=run_editions_label(run.tags),
+            editions=editions,
             failures=[str(f).removeprefix("error: ").replace("\n  ", " ") for f in failures],
             run_id=run.run_id,
             origin=run.tags.get(ORIGIN, "launched from the UI or the command line"),

@@ -204,7 +204,6 @@ class QualityGateFailed(Exception):
             f"edition {editions} not published, the quality gate failed (to publish anyway: "
             f'taobao-pipeline run --editions {editions} --publish-anyway "REASON"): {checks}'
         )
-        self.failed = failed
 
 
 def override_notes(failed: dict[int, list[str]], reason: str) -> dict[int, str]:
