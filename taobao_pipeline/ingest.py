@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandera.polars as pa
+import polars as pl
 
 from taobao_pipeline.computations import STATEMENTS, sales_window, statement_parameters
 from taobao_pipeline.extracts import read_extract, source_files
@@ -64,26 +65,36 @@ def ingest_source(
     # the audit goes last: a source with an audit part is staged whole
     stg.remove(["load_audit"], source=source)
     if source == "revenue":
-        stg.conn.register("accepted_revenue", result.accepted.to_arrow())
-        sql = STATEMENTS["shop_sales"].sql
-        try:
-            stg.write("shop_sales", sql, statement_parameters("shop_sales", edition, rules))
-        except SumOutOfRange:
-            # the write refuses a sum beyond the type; a second pass names the shops (only
-            # then: it costs 0.4 s for the 11.8M sales rows of a national edition)
-            named = _oversized_sales(stg, edition, paths)
-            if named:
-                raise SumOutOfRange(named) from None
-            raise
-        finally:
-            stg.conn.unregister("accepted_revenue")
-        stg.write_note("shop_sales", sales_window(edition, rules))
+        _stage_sales(stg, result.accepted, edition, rules, paths)
     else:
         stg.write_frame(source, result.accepted)
     stg.write_frame("rejected_rows", result.rejected, source)
     stg.write_frame("load_audit", result.audit, source)
     stg.write_note(note_name(source), note)
     return result
+
+
+def _stage_sales(
+    stg: Staging, accepted: pl.DataFrame, edition: int, rules: Rules, paths: list[Path]
+) -> None:
+    """Stage the accepted sales summed per shop (``shop_sales``)."""
+    # Arrow's newest layout is polars' own (string views): handed over without a copy,
+    # where the default layout converted 9.6M shop ids for 0.4 s
+    arrow = accepted.to_arrow(compat_level=pl.CompatLevel.newest())
+    stg.conn.register("accepted_revenue", arrow)
+    sql = STATEMENTS["shop_sales"].sql
+    try:
+        stg.write("shop_sales", sql, statement_parameters("shop_sales", edition, rules))
+    except SumOutOfRange:
+        # the write refuses a sum beyond the type; a second pass names the shops (only
+        # then: it costs 0.4 s for the 11.8M sales rows of a national edition)
+        named = _oversized_sales(stg, edition, paths)
+        if named:
+            raise SumOutOfRange(named) from None
+        raise
+    finally:
+        stg.conn.unregister("accepted_revenue")
+    stg.write_note("shop_sales", sales_window(edition, rules))
 
 
 def _oversized_sales(stg: Staging, edition: int, paths: list[Path]) -> str | None:
