@@ -1,16 +1,21 @@
 """Where a CLI run's wall and CPU seconds go, phase by phase, measured inside the run.
 
-    python -m benchmarks.phases OUT.json -- run --raw-dir RAW --warehouse WH --editions 2022
+    python benchmarks/phases.py OUT.json -- run --raw-dir RAW --warehouse WH --editions 2022
 
-runs ``taobao_pipeline.cli.main`` with those arguments in this process, beside a sampler
-thread. Every ``INTERVAL`` the sampler reads the Python stacks of the process's threads, names
-the phase the run is in (``PHASES``: the first pattern found in the main thread's stack; when
-the main thread only waits for others, in theirs), and charges that phase the wall seconds
-and the process's CPU seconds (every thread's, native ones included: polars and DuckDB work
-in threads of their own) since the sample before. The imports of the CLI are timed the same
-way. Writes ``{phase: [wall s, CPU s]}`` to ``OUT.json``; the process's start and exit lie
-outside it (``benchmarks.annual`` puts them under "interpreter start and exit", from the
-child's totals). The sampler costs the run about 1% (it holds the GIL ~20 µs a sample).
+runs the ``taobao-pipeline`` command (``taobao_pipeline.cli``, as its console script does)
+with those arguments in this process, beside a sampler thread. Run by its path, it imports
+the package first on ``PYTHONPATH``: so ``benchmarks.annual --before REV`` times an earlier
+commit's code.
+
+Every ``INTERVAL`` the sampler reads the Python stacks of the process's threads, names the
+phase the run is in (``PHASES``: that of the innermost frame of the main thread's stack that
+matches one; when the main thread only waits for others, that of theirs), and charges it
+the wall seconds and the process's CPU seconds (every thread's, native ones included:
+polars and DuckDB work in threads of their own) since the sample before. The imports of the
+command are timed the same way. Writes ``{phase: [wall s, CPU s]}`` to ``OUT.json`` (the
+changes of phase in time to ``OUT.timeline.json``) as the process exits; the interpreter's
+start and teardown lie outside (``benchmarks.annual`` takes them from the child's totals).
+The sampler holds the GIL some 20 µs a sample: about 1% of the run.
 
 Phases are named by the files and functions of the package, so a renamed function shows as
 "other" until ``PHASES`` follows it.
@@ -18,6 +23,7 @@ Phases are named by the files and functions of the package, so a renamed functio
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import sys
@@ -123,22 +129,25 @@ def main() -> None:
     if rest[:1] == ["--"]:
         rest = rest[1:]
     sampler = Sampler()
-    sampler.start()
-    code = 0
-    try:
-        from taobao_pipeline import cli
 
-        code = cli.main(rest) or 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    finally:
+    def write() -> None:  # at exit: the command may end by os._exit after the exit handlers
         sampler.done.set()
         sampler.join()
         out.write_text(json.dumps(dict(sampler.seconds), indent=1))
         out.with_suffix(".timeline.json").write_text(json.dumps(sampler.timeline))
         for where, n in sampler.detail.most_common(40):
             print(f"{n * INTERVAL:6.2f} {where}", file=sys.stderr)
-    sys.exit(code)
+
+    atexit.register(write)
+    sampler.start()
+    from taobao_pipeline import cli
+
+    # as the console script runs it: its own exit, where the version has one
+    sys.argv = ["taobao-pipeline", *rest]
+    entry = getattr(cli, "entry", None)
+    if entry is not None:
+        entry()
+    sys.exit(cli.main())
 
 
 if __name__ == "__main__":

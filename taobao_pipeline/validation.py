@@ -142,8 +142,10 @@ def _judge_repeats(ok: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.D
 def _at(height: int, positions: pl.Series) -> pl.Series:
     """A mask of ``height`` rows, true at ``positions`` (a scatter: an ``is_in`` of every
     row's position against them hashed each of 9.6M rows)."""
-    return pl.Series(values=[False], dtype=pl.Boolean).new_from_index(0, height).scatter(
-        positions, True
+    return (
+        pl.Series(values=[False], dtype=pl.Boolean)
+        .new_from_index(0, height)
+        .scatter(positions, True)
     )
 
 
