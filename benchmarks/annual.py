@@ -1,6 +1,7 @@
 """Benchmark: the annual run, the whole history and the no-change rerun, against their floors.
 
     python -m benchmarks.annual [--scales 0.1,0.3,1.0] [--annual 2022] [--repeat 3]
+                                [--before REV]
     python -m benchmarks.annual --quick          # a smoke run: scale 0.01, 2 repetitions
 
 Measured in one run, on the project's generated data (cached per scale and seed, as in
@@ -11,7 +12,13 @@ from ``os.wait4``), contenders alternating within each repetition:
   warehouse and ``DAGSTER_HOME``, against the floor (``benchmarks.floor``) for 2022;
 - **history** (at every scale): every edition, pipeline against floor;
 - **rerun** (at every scale): the same ``run`` again on the history's warehouse, nothing
-  changed: it must skip every edition and publish nothing.
+  changed: it must skip every edition and publish nothing;
+- **phases** of the annual run: the same command once more under ``benchmarks/phases.py``,
+  with this checkout's package and, given ``--before REV``, with that commit's (extracted
+  by ``git archive``): wall and CPU seconds per phase, before and after, beside the floor.
+
+Judged (issue 24): annual and history at scale 1.0 within 1.6x the floor in wall and in CPU
+seconds, the rerun within 10% of the first run, the history's peak memory within 3 GB.
 
 Writes its section of ``docs/benchmarks.md`` (``--quick``: a file under ``--cache``).
 """
@@ -334,7 +341,7 @@ def report(args: argparse.Namespace, measures: list[Measure]) -> str:
     )
     lines = [
         SECTION_BEGIN,
-        "## The annual run, the whole history and the no-change rerun (issue 16)",
+        "## The annual run, the whole history and the no-change rerun (issues 16 and 24)",
         "",
         "Written by `python -m benchmarks.annual` (see its docstring). The **annual** run is "
         f"`taobao-pipeline run --editions {args.annual}` into a fresh warehouse and "
