@@ -140,8 +140,8 @@ def _judge_repeats(ok: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.D
 
 
 def _at(height: int, positions: pl.Series) -> pl.Series:
-    """A mask of ``height`` rows, true at ``positions`` (a scatter: an ``is_in`` of every
-    row's position against them hashed each of 9.6M rows)."""
+    """A mask of ``height`` rows, true at ``positions``: a scatter, where an ``is_in`` of
+    every row's position against them hashed all of them (9.6M for a national edition)."""
     return (
         pl.Series(values=[False], dtype=pl.Boolean)
         .new_from_index(0, height)
