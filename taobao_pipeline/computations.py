@@ -54,11 +54,15 @@ STATEMENTS: dict[str, Statement] = {
         ),
         Statement.from_file("taobao_villages", ("village_metrics",), ()),
         Statement.from_file("taobao_towns", ("village_metrics",), _TOWNS),
+        Statement.from_file("county_summary", ("village_metrics", "taobao_towns"), ()),
+        Statement.from_file("taobao_clusters", ("county_summary",), ()),
         Statement.from_file(
             "province_summary", ("village_metrics", "taobao_towns", "provinces"), ()
         ),
         Statement.from_file(
-            "national_summary", ("village_metrics", "taobao_towns", "provinces"), ("edition",)
+            "national_summary",
+            ("village_metrics", "taobao_towns", "taobao_clusters", "provinces"),
+            ("edition",),
         ),
     )
 }

@@ -13,7 +13,14 @@ Measures:
 * ``revenue_rmb``: yearly sales of the shops in Taobao villages, RMB (within 1%);
 * ``revenue_rmb_villages_and_towns``: sales of the shops in Taobao villages *or* in Taobao
   towns, each shop counted once (2019 only: the report gives that scope);
-* ``active_shops``: active shops in Taobao villages (within 1%).
+* ``active_shops``: active shops in Taobao villages (within 1%);
+* ``clusters``, ``large_clusters``, ``super_large_clusters``: AliResearch's Taobao village
+  clusters (淘宝村集群: 10 or more adjoining Taobao villages; large from 30, super-large from
+  100), exact; the warehouse counts county-level units, standing in for "adjoining";
+* ``share_in_clusters``: the share of Taobao villages inside clusters, in percent as
+  published (whole points), within one point;
+* ``county:<name>``, ``prefecture:<name>``: Taobao villages of one county-level unit or
+  prefecture-level city (exact), matched by its statistical code (``code``).
 
 Readings:
 
@@ -22,6 +29,11 @@ Readings:
   figures, as the project brief asks (the report's wording covers villages and towns).
   One widely copied text gives "29,600 active shops" for 2020; the report says 2.96 million
   (296万), which is what is used here.
+* 2018's clusters by tier are read from the 2019 release's increases on 2018 (95 clusters,
+  "19 more than 2018"; large 33, "+12"; super-large 7, "+5": 义乌 and 曹县 in 2018).
+* 义乌's 134 Taobao villages of 2018, quoted with the three cities of 2018, are not
+  recorded: no stored copy of the page that gives it could be read; the generator plans
+  the county at that size all the same (``generator/priors.py``).
 """
 
 from __future__ import annotations
@@ -84,6 +96,34 @@ _S_NF_2022 = (
     "南方农村报 2022 on Nanjing University / AliResearch 2022 results (Guangdong 1466, "
     "2021: 1322; towns 2429, +258): https://juredian.net/uid5/tid6_227608.html"
 )
+_S_MEMUR_2019 = (
+    "AliResearch's 2019 rankings of cities and clusters (淘宝村集群 95, 19 more than 2018; "
+    "large 33, +12; super-large 7, +5; share of villages in clusters 2015-2019), reprinted: "
+    "https://memurnet.com/hot/1084-257237.html"
+)
+_S_HZ_2018 = (
+    "牡丹晚报 (菏泽日报) 2018-11-01 on AliResearch 中国淘宝村研究报告(2018) (菏泽 267, "
+    "温州 254, 金华 245): http://epaper.hezeribao.com/shtml/mdwb/20181101/429216.shtml"
+)
+_S_ZJ_2018 = (
+    "浙江新闻客户端 2018-10 on AliResearch's ten largest clusters of 2018 (温岭 97, 睢宁 92), "
+    "reprinted: http://www1.duzhongyea.com/tzrz/2717.html"
+)
+_S_JSL_2020 = (
+    "AliResearch 淘宝村百强县名单, 2020-09-14 (曹县 151 Taobao villages; 枝江, Hubei's one "
+    "county among the hundred): http://m.jiangsulong.com/a/2020/0914/01233469.html"
+)
+
+#: statistical codes of the county-level units and prefectures the record names
+AREA_CODES: dict[str, str] = {
+    "county:义乌市": "330782",
+    "county:曹县": "371721",
+    "county:温岭市": "331081",
+    "county:睢宁县": "320324",
+    "prefecture:菏泽市": "3717",
+    "prefecture:温州市": "3303",
+    "prefecture:金华市": "3307",
+}
 
 
 @dataclass(frozen=True)
@@ -100,6 +140,19 @@ class PublishedFigure:
     def tolerance(self) -> float:
         """Relative tolerance a reconciliation allows: 0 for counts, 1% for money and shops."""
         return 0.01 if self.measure.startswith(("revenue", "active")) else 0.0
+
+    @property
+    def absolute_tolerance(self) -> int:
+        """Difference allowed in the measure's own unit: one point for a share in percent
+        (published in whole points), else 0."""
+        return 1 if self.measure.startswith("share_") else 0
+
+    @property
+    def key(self) -> str:
+        """What the computed side is matched on: the measure, or for a county or prefecture
+        its kind and statistical code (names repeat across China; codes do not)."""
+        code = AREA_CODES.get(self.measure)
+        return f"{self.measure.split(':')[0]}:{code}" if code else self.measure
 
 
 _BILLION = 1_000_000_000
@@ -196,6 +249,39 @@ FIGURES: tuple[PublishedFigure, ...] = (
         _S_2020,
         note="296万; a widely copied text says 29,600, which misreads the report",
     ),
+    # Taobao village clusters (淘宝村集群) by tier; the warehouse's clusters are county-level
+    # units (the contract has no coordinates to judge "adjoining").
+    PublishedFigure(2018, "clusters", 76, _S_MEMUR_2019, note="95 in 2019, 19 more than 2018"),
+    PublishedFigure(2019, "clusters", 95, _S_MEMUR_2019),
+    PublishedFigure(2018, "large_clusters", 21, _S_MEMUR_2019, note="33 in 2019, 12 more"),
+    PublishedFigure(2019, "large_clusters", 33, _S_MEMUR_2019),
+    PublishedFigure(
+        2018, "super_large_clusters", 2, _S_MEMUR_2019, note="7 in 2019, 5 more: 义乌, 曹县"
+    ),
+    PublishedFigure(
+        2019,
+        "super_large_clusters",
+        7,
+        _S_MEMUR_2019,
+        note="义乌, 曹县, 永康, 温岭, 睢宁, 慈溪, 乐清",
+    ),
+    # Share of Taobao villages inside clusters, percent (whole points as published).
+    PublishedFigure(2015, "share_in_clusters", 54, _S_MEMUR_2019, note="percent"),
+    PublishedFigure(2016, "share_in_clusters", 64, _S_MEMUR_2019, note="percent"),
+    PublishedFigure(2017, "share_in_clusters", 69, _S_MEMUR_2019, note="percent"),
+    PublishedFigure(2018, "share_in_clusters", 73, _S_MEMUR_2019, note="percent"),
+    PublishedFigure(2019, "share_in_clusters", 76, _S_MEMUR_2019, note="percent"),
+    # Taobao villages of county-level units and prefecture-level cities.
+    PublishedFigure(2017, "county:义乌市", 104, _S_ASKCI_2017),
+    PublishedFigure(2017, "county:温岭市", 75, _S_ASKCI_2017),
+    PublishedFigure(2017, "county:曹县", 74, _S_ASKCI_2017),
+    PublishedFigure(2018, "county:温岭市", 97, _S_ZJ_2018),
+    PublishedFigure(2018, "county:睢宁县", 92, _S_ZJ_2018),
+    PublishedFigure(2020, "county:曹县", 151, _S_JSL_2020),
+    PublishedFigure(2021, "county:义乌市", 197, _S_JH_2021),
+    PublishedFigure(2018, "prefecture:菏泽市", 267, _S_HZ_2018),
+    PublishedFigure(2018, "prefecture:温州市", 254, _S_HZ_2018),
+    PublishedFigure(2018, "prefecture:金华市", 245, _S_HZ_2018),
 )
 
 
@@ -207,6 +293,8 @@ def published_table() -> pl.DataFrame:
             "measure": [f.measure for f in FIGURES],
             "value": [f.value for f in FIGURES],
             "tolerance": [f.tolerance for f in FIGURES],
+            "absolute_tolerance": [f.absolute_tolerance for f in FIGURES],
+            "key": [f.key for f in FIGURES],
             "source": [f.source for f in FIGURES],
             "note": [f.note for f in FIGURES],
         },
@@ -215,6 +303,8 @@ def published_table() -> pl.DataFrame:
             "measure": pl.String,
             "value": pl.Int64,
             "tolerance": pl.Float64,
+            "absolute_tolerance": pl.Int64,
+            "key": pl.String,
             "source": pl.String,
             "note": pl.String,
         },
@@ -227,6 +317,16 @@ def figure(edition: int, measure: str) -> int | None:
         if f.edition == edition and f.measure == measure:
             return f.value
     return None
+
+
+def area_figures(edition: int, kind: str) -> dict[str, int]:
+    """Published village counts of ``kind`` (``county`` or ``prefecture``) by statistical
+    code for one edition."""
+    return {
+        AREA_CODES[f.measure]: f.value
+        for f in FIGURES
+        if f.edition == edition and f.measure.startswith(f"{kind}:")
+    }
 
 
 def province_figures(edition: int) -> dict[str, int]:

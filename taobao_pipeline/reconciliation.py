@@ -2,8 +2,10 @@
 
 ``reconciliation`` in the warehouse has one row per edition and published measure of the
 record (AliResearch, via the press): published value, computed value, difference and
-whether it is within tolerance (counts exact, money and shops within 1%). Only published
-figures are reconciled: the record (``published_record.py``) holds no stand-in.
+whether it is within tolerance (counts exact, money and shops within 1%, the share of
+villages in clusters within one point). Only published figures are reconciled: the record
+(``published_record.py``) holds no stand-in. A county's or prefecture's figure is matched
+by its statistical code (the record's ``key``), names repeating across China.
 
 ``official_reconciliation`` has one row per edition with a published list
 (``official_villages``) and province: the villages listed beside the Taobao villages
@@ -24,18 +26,27 @@ from taobao_pipeline.sql import load
 from taobao_pipeline.tables import TABLES, ensure_tables
 
 # The tables the computed side reads (the asset's upstream, with the published record).
-INPUTS = ("national_summary", "province_summary", "provinces")
-# The computed side of each measure, per edition, from the schema-qualified tables ``{s}``.
+INPUTS = ("national_summary", "province_summary", "county_summary", "provinces")
+# The computed side of each measure's key, per edition, from the schema-qualified tables
+# ``{s}``: shares in percent, as published.
 COMPUTED = """
-SELECT edition, 'taobao_villages' AS measure, taobao_villages::DECIMAL(38,2) AS computed
+SELECT edition, 'taobao_villages' AS key, taobao_villages::DECIMAL(38,2) AS computed
 FROM {s}.national_summary
 UNION ALL SELECT edition, 'taobao_towns', taobao_towns FROM {s}.national_summary
 UNION ALL SELECT edition, 'revenue_rmb', revenue_rmb FROM {s}.national_summary
 UNION ALL SELECT edition, 'active_shops', active_shops FROM {s}.national_summary
 UNION ALL SELECT edition, 'revenue_rmb_villages_and_towns', revenue_rmb_villages_and_towns
 FROM {s}.national_summary
+UNION ALL SELECT edition, 'clusters', clusters FROM {s}.national_summary
+UNION ALL SELECT edition, 'large_clusters', large_clusters FROM {s}.national_summary
+UNION ALL SELECT edition, 'super_large_clusters', super_large_clusters FROM {s}.national_summary
+UNION ALL SELECT edition, 'share_in_clusters', round(share_in_clusters * 100, 2)
+FROM {s}.national_summary
 UNION ALL SELECT p.edition, 'province:' || c.province_name, p.taobao_villages
 FROM {s}.province_summary p JOIN {s}.provinces c USING (province_code)
+UNION ALL SELECT edition, 'county:' || county_code, taobao_villages FROM {s}.county_summary
+UNION ALL SELECT edition, 'prefecture:' || prefecture_code, sum(taobao_villages)
+FROM {s}.county_summary GROUP BY ALL
 """
 
 RECONCILED = """
@@ -45,10 +56,11 @@ SELECT p.edition, p.measure,
        coalesce(c.computed, 0) AS computed,
        coalesce(c.computed, 0) - p.value AS difference,
        round((coalesce(c.computed, 0) - p.value) / p.value, 6)::DOUBLE AS relative_difference,
-       abs(coalesce(c.computed, 0) - p.value) <= p.tolerance * p.value AS within_tolerance,
-       p.tolerance, p.source, p.note
+       abs(coalesce(c.computed, 0) - p.value)
+           <= p.tolerance * p.value + p.absolute_tolerance AS within_tolerance,
+       p.tolerance, p.absolute_tolerance::DECIMAL(38,2) AS absolute_tolerance, p.source, p.note
 FROM published p
-LEFT JOIN computed c USING (edition, measure)
+LEFT JOIN computed c USING (edition, key)
 WHERE p.edition IN (SELECT edition FROM {s}.national_summary)
 ORDER BY p.edition, p.measure
 """

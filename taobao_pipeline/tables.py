@@ -140,6 +140,29 @@ MEANING: dict[str, tuple[str, str]] = {
         "DOUBLE",
         "Share of Taobao villages in the Central, West and Northeast regions",
     ),
+    # AliResearch's clusters, with one county-level unit standing in for "adjoining"
+    "tier": (
+        "VARCHAR",
+        "AliResearch's cluster tier of the county-level unit's Taobao villages: cluster "
+        "(>= 10), large (>= 30) or super_large (>= 100); empty below 10. The unit stands in for "
+        "'adjoining' villages: the contract carries no coordinates",
+    ),
+    "clusters": (
+        "BIGINT",
+        "Taobao village clusters: county-level units with >= 10 Taobao villages (the unit "
+        "stands in for 'adjoining')",
+    ),
+    "large_clusters": ("BIGINT", "Large clusters: county-level units with >= 30 Taobao villages"),
+    "super_large_clusters": (
+        "BIGINT",
+        "Super-large clusters: county-level units with >= 100 Taobao villages",
+    ),
+    "villages_in_clusters": ("BIGINT", "Taobao villages in clusters (units with >= 10)"),
+    "share_in_clusters": (
+        "DOUBLE",
+        "Share of the edition's Taobao villages that lie in clusters; empty without Taobao "
+        "villages",
+    ),
     "source": ("VARCHAR", "Input: villages, shops or revenue"),
     "file": ("VARCHAR", "Input file name in the edition folder"),
     "row_number": ("BIGINT", "Data row in the file, from 1 (header not counted)"),
@@ -284,6 +307,61 @@ TABLE_LIST: tuple[Table, ...] = (
         ("edition", "township_code"),
     ),
     Table(
+        "county_summary",
+        "edition x county-level unit with a Taobao village or town",
+        "Taobao villages and towns per county-level unit (county, county-level city or "
+        "district; a prefecture without counties counts as one), with the sales and active "
+        "shops of its Taobao villages and AliResearch's cluster tier.",
+        (
+            *cols("edition county_code"),
+            col("county_name"),
+            col("prefecture_code", False),
+            col("prefecture_name"),
+            col("province_code", False),
+            col("province_name"),
+            *cols("taobao_villages taobao_towns"),
+            col("revenue_rmb", False, f"Sales {_OF_TAOBAO} in RMB"),
+            col("active_shops", False, f"Active shops {_OF_TAOBAO}"),
+            col("tier"),
+        ),
+        ("edition", "county_code"),
+    ),
+    Table(
+        "taobao_clusters",
+        "edition x county-level unit with >= 10 Taobao villages",
+        "AliResearch's Taobao village clusters (淘宝村集群): 10 or more adjoining Taobao "
+        "villages, large (大型) from 30, super-large (超大型) from 100. The contract carries no "
+        "coordinates, so one county-level unit stands in for 'adjoining': a cluster is a unit "
+        "with >= 10 Taobao villages.",
+        (
+            *cols("edition county_code"),
+            col("county_name"),
+            col("prefecture_code", False),
+            col("prefecture_name"),
+            col("province_code", False),
+            col("province_name"),
+            col("taobao_villages", False),
+            col("tier", False),
+            col("is_large", False, "Large cluster: >= 30 Taobao villages", type="BOOLEAN"),
+            col(
+                "is_super_large",
+                False,
+                "Super-large cluster: >= 100 Taobao villages",
+                type="BOOLEAN",
+            ),
+            col("taobao_towns", False),
+            col("revenue_rmb", False, f"Sales {_OF_TAOBAO} in RMB"),
+            col("active_shops", False, f"Active shops {_OF_TAOBAO}"),
+            col(
+                "share_of_villages",
+                False,
+                "Its Taobao villages / the edition's Taobao villages",
+                type="DOUBLE",
+            ),
+        ),
+        ("edition", "county_code"),
+    ),
+    Table(
         "province_summary",
         "edition x province with any shop",
         "Taobao villages and towns per province, with the figures of all its villages.",
@@ -302,7 +380,8 @@ TABLE_LIST: tuple[Table, ...] = (
         "national_summary",
         "edition",
         "The national figures of the edition: Taobao villages and towns, their sales and "
-        "active shops, and the figures of all villages.",
+        "active shops, the figures of all villages, and AliResearch's clusters by tier (one "
+        "county-level unit standing in for 'adjoining').",
         (
             *cols("edition taobao_villages taobao_towns"),
             col("revenue_rmb", False, "Sales of the shops in Taobao villages in RMB"),
@@ -317,6 +396,8 @@ TABLE_LIST: tuple[Table, ...] = (
                 "scope of the 2019 report), RMB",
                 type=MONEY,
             ),
+            *cols("clusters large_clusters super_large_clusters villages_in_clusters"),
+            col("share_in_clusters"),
         ),
         ("edition",),
     ),
@@ -342,14 +423,17 @@ TABLE_LIST: tuple[Table, ...] = (
         "reconciliation",
         "edition x published measure",
         "The computed figures beside the published record (published_record.py): only "
-        "figures a source published; counts must match exactly, money and shops within 1%.",
+        "figures a source published; counts must match exactly, money and shops within 1%, "
+        "the share of villages in clusters within one point.",
         (
             col("edition", False),
             col(
                 "measure",
                 False,
                 "taobao_villages, taobao_towns, revenue_rmb, active_shops, "
-                "revenue_rmb_villages_and_towns or province:<name>",
+                "revenue_rmb_villages_and_towns, clusters, large_clusters, "
+                "super_large_clusters, share_in_clusters (percent), province:<name>, "
+                "county:<name> or prefecture:<name> (Taobao villages; matched by code)",
                 type="VARCHAR",
             ),
             col("published", False, "The published value", type="DECIMAL(38,2)"),
@@ -361,12 +445,24 @@ TABLE_LIST: tuple[Table, ...] = (
             ),
             col("difference", False, "computed - published", type="DECIMAL(38,2)"),
             col("relative_difference", False, "(computed - published) / published", type="DOUBLE"),
-            col("within_tolerance", False, "|difference| <= tolerance x published", type="BOOLEAN"),
+            col(
+                "within_tolerance",
+                False,
+                "|difference| <= tolerance x published + absolute_tolerance",
+                type="BOOLEAN",
+            ),
             col(
                 "tolerance",
                 False,
                 "Relative tolerance: 0 for counts, 0.01 for money and shops",
                 type="DOUBLE",
+            ),
+            col(
+                "absolute_tolerance",
+                False,
+                "Difference allowed in the measure's unit: 1 (percentage point) for "
+                "share_in_clusters, 0 otherwise",
+                type="DECIMAL(38,2)",
             ),
             col(
                 "source",
@@ -502,6 +598,8 @@ COMPUTED_TABLES = (
     "village_metrics",
     "taobao_villages",
     "taobao_towns",
+    "county_summary",
+    "taobao_clusters",
     "province_summary",
     "national_summary",
 )

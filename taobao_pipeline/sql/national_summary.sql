@@ -15,5 +15,13 @@ SELECT $edition::INTEGER AS edition,
        -- sales of Taobao villages and of the other units of Taobao towns, once each
        coalesce(sum(revenue_rmb) FILTER (
            is_taobao_village OR township_code IN (SELECT township_code FROM taobao_towns)
-       ), 0)::DECIMAL(18,2) AS revenue_rmb_villages_and_towns
+       ), 0)::DECIMAL(18,2) AS revenue_rmb_villages_and_towns,
+       -- AliResearch's clusters by tier (taobao_clusters), and the share of Taobao villages
+       -- inside them (the 2019 report: 54% in 2015 ... 76% in 2019)
+       (SELECT count(*) FROM taobao_clusters) AS clusters,
+       (SELECT count(*) FILTER (is_large) FROM taobao_clusters) AS large_clusters,
+       (SELECT count(*) FILTER (is_super_large) FROM taobao_clusters) AS super_large_clusters,
+       (SELECT coalesce(sum(taobao_villages), 0) FROM taobao_clusters) AS villages_in_clusters,
+       (SELECT coalesce(sum(taobao_villages), 0) FROM taobao_clusters)
+           / nullif(count(*) FILTER (is_taobao_village), 0) AS share_in_clusters
 FROM village_metrics LEFT JOIN provinces p USING (province_code)

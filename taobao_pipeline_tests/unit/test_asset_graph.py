@@ -18,10 +18,18 @@ UPSTREAM = {
     "village_metrics": {"villages", "shops", "shop_sales"},
     "taobao_villages": {"village_metrics"},
     "taobao_towns": {"village_metrics"},
+    "county_summary": {"village_metrics", "taobao_towns"},
+    "taobao_clusters": {"county_summary"},
     "province_summary": {"village_metrics", "taobao_towns", "provinces"},
-    "national_summary": {"village_metrics", "taobao_towns", "provinces"},
+    "national_summary": {"village_metrics", "taobao_towns", "taobao_clusters", "provinces"},
     "provinces": set(),
-    "reconciliation": {"national_summary", "province_summary", "provinces", "published_record"},
+    "reconciliation": {
+        "national_summary",
+        "province_summary",
+        "county_summary",
+        "provinces",
+        "published_record",
+    },
     # what each edition was computed from: the files as the staged inputs read them
     "edition_provenance": {"villages", "shops", "shop_sales"},
     # the published lists

@@ -48,6 +48,12 @@ DESCRIPTIONS = {
     "taobao_towns": "Townships with at least 3 Taobao villages or, from 2019, revenue above "
     "RMB 30 million and more than 300 active shops (sums over all their villages); from 2020 "
     "sub-districts are excluded.",
+    "county_summary": "Per county-level unit with a Taobao village or town: Taobao villages "
+    "and towns, revenue and active shops of its Taobao villages, and its cluster tier "
+    "(AliResearch's >= 10 / 30 / 100, one county-level unit standing in for 'adjoining').",
+    "taobao_clusters": "AliResearch's Taobao village clusters: county-level units with at least "
+    "10 Taobao villages (large from 30, super-large from 100); the unit stands in for "
+    "'adjoining', since the contract carries no coordinates.",
     "province_summary": "Per province with any shop: Taobao villages and towns, their revenue "
     "and active shops, and the totals of all its villages.",
     "national_summary": "The edition's national figures: Taobao villages and towns, revenue "
