@@ -1,23 +1,27 @@
-"""Asset checks: the contract's guarantees, verified on every edition a run builds.
+"""Asset checks: the contract's guarantees, judged for each edition a run builds.
 
-Each check is declared with the step that builds its asset (``check_specs``) and judged
-there, on the edition's staged tables, before anything is published: a blocking check
-that fails stops the step, and the edition is not published. The designations are judged
-against the rule restated independently of the SQL (``restated_rules``).
+A check is registered once, its spec and its judgement together (``@check``): the
+judgement looks at one edition's staged tables and returns a ``Verdict`` in words (the
+figure, the threshold, the verdict) with up to ``CASES`` failure cases. The step that
+builds a check's asset judges it, before anything is published, and records one result
+per edition (``evaluations``), whatever the run's range: the UI shows each edition's own.
+
+The quality gate is no separate rule: it is the input checks that fail with ERROR
+severity (``gate``). The designations are judged against the rule restated independently
+of the SQL (``restated_rules``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import TypeVar
 
 import dagster as dg
 import polars as pl
 
 from taobao_pipeline.defs.metadata import markdown_table
-from taobao_pipeline.defs.partitions import for_each_edition
-from taobao_pipeline.defs.resources import QualityResource
+from taobao_pipeline.defs.partitions import editions, for_each_edition
 from taobao_pipeline.reconciliation import reconcile
 from taobao_pipeline.restated_rules import (
     VILLAGE_COLUMNS,
@@ -30,39 +34,158 @@ from taobao_pipeline.staging import Staging
 from taobao_pipeline.tables import TABLES
 from taobao_pipeline.warehouse import Warehouse
 
-T = TypeVar("T")
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
+CASES = 10  # failure cases shown with a result, as PUDL shows them
 
 
-def per_edition(
-    warehouse: Warehouse, editions: list[int], measure: Callable[[Staging, int], T]
-) -> dict[int, T]:
-    """``measure`` of each edition, on its staged tables."""
+@dataclass(frozen=True)
+class Thresholds:
+    """What a judgement needs beside the staging: the rules and the quality thresholds."""
 
-    def one(edition: int) -> T:
+    rules: Rules
+    warn_share: Decimal = Decimal("0.01")
+    error_share: Decimal = Decimal("0.05")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One check on one edition: passed or not, with what severity, said in a sentence."""
+
+    passed: bool
+    summary: str
+    severity: dg.AssetCheckSeverity = ERROR
+    figures: dict[str, object] = field(default_factory=dict)
+    cases: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def failed_with_error(self) -> bool:
+        return not self.passed and self.severity == ERROR
+
+    def metadata(self) -> dict[str, object]:
+        shown: dict[str, object] = {"result": dg.MetadataValue.text(self.summary), **self.figures}
+        if self.cases:
+            shown["failure_cases"] = markdown_table(self.cases)
+        return shown
+
+
+Judge = Callable[[Staging, int, Thresholds], Verdict]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check of an asset: its name, what it promises, its judgement of one edition."""
+
+    name: str
+    asset: str
+    description: str
+    judge: Judge
+    blocking: bool = True
+
+    @property
+    def key(self) -> str:
+        return f"{self.asset}:{self.name}"
+
+    def spec(self) -> dg.AssetCheckSpec:
+        return dg.AssetCheckSpec(
+            self.name,
+            asset=self.asset,
+            blocking=self.blocking,
+            description=self.description,
+            partitions_def=editions,
+        )
+
+
+INPUT_CHECKS: list[Check] = []  # judged by ingest_extracts
+DESIGNATION_CHECKS: list[Check] = []  # judged by designate_and_publish, on its staging
+
+
+def check(
+    registry: list[Check],
+    asset: str,
+    description: str,
+    *,
+    name: str | None = None,
+    blocking: bool = True,
+) -> Callable[[Judge], Judge]:
+    """Register the decorated judgement as a check of ``asset`` (named after it)."""
+
+    def register(judge: Judge) -> Judge:
+        registry.append(Check(name or judge.__name__, asset, description, judge, blocking))
+        return judge
+
+    return register
+
+
+def judge_all(
+    warehouse: Warehouse, keys: list[int], checks: list[Check], thresholds: Thresholds
+) -> dict[int, dict[str, Verdict]]:
+    """Every check of ``checks`` on every edition, each edition's staging opened once."""
+
+    def one(edition: int) -> dict[str, Verdict]:
         with warehouse.staging(edition) as stg:
-            return measure(stg, edition)
+            return {c.key: c.judge(stg, edition, thresholds) for c in checks}
 
-    return for_each_edition(editions, one)
-
-
-def _by_edition(figures: dict[int, dict[str, object]]) -> dg.MetadataValue:
-    return markdown_table([{"edition": e, **f} for e, f in figures.items()])
+    return for_each_edition(keys, one)
 
 
-def _agreement(
-    asset: str, check: str, figures: dict[int, dict[str, object]], mismatches: list[str]
-) -> dg.AssetCheckResult:
-    """A check of the computation against the restated rules: it passes when no edition
-    counts any of ``mismatches``; each edition's figures in its metadata."""
-    wrong = sum(int(f[name]) for f in figures.values() for name in mismatches)
-    return dg.AssetCheckResult(
-        asset_key=asset,
-        check_name=check,
-        passed=wrong == 0,
-        severity=ERROR,
-        metadata={"mismatches": wrong, "by_edition": _by_edition(figures)},
+def gate(verdicts: dict[int, dict[str, Verdict]], checks: Iterable[Check]) -> dict[int, list[str]]:
+    """The quality gate: per edition, the checks that failed with ERROR severity, each as
+    ``asset:check: sentence``. Such an edition is not published unless the operator says
+    why it should be (``publish_anyway``)."""
+    keys = {c.key for c in checks}
+    failed = {
+        e: [f"{k}: {v.summary}" for k, v in by.items() if k in keys and v.failed_with_error]
+        for e, by in verdicts.items()
+    }
+    return {e: f for e, f in failed.items() if f}
+
+
+def evaluation(
+    asset: str, name: str, edition: int, verdict: Verdict, blocking: bool = False
+) -> dg.AssetCheckEvaluation:
+    """The result of the check ``asset:name`` for one edition, as the UI shows it."""
+    return dg.AssetCheckEvaluation(
+        asset_key=dg.AssetKey(asset),
+        check_name=name,
+        passed=verdict.passed,
+        metadata=verdict.metadata(),
+        severity=verdict.severity,
+        description=verdict.summary,
+        blocking=blocking,
+        partition=str(edition),
     )
+
+
+def check_output(context: dg.OpExecutionContext, asset: str, name: str) -> dg.Output:
+    """The output a step owes for a check it judged (its results were logged already)."""
+    outputs = context.assets_def.check_specs_by_output_name
+    key = dg.AssetCheckKey(dg.AssetKey(asset), name)
+    return dg.Output(None, output_name=next(o for o, s in outputs.items() if s.key == key))
+
+
+def evaluations(
+    context: dg.OpExecutionContext,
+    checks: list[Check],
+    verdicts: dict[int, dict[str, Verdict]],
+    overridden: str = "",
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    """One result per check and edition, each carrying its edition (a range run's too),
+    then the check's output. ``overridden``: the operator's reason to publish over a
+    failed gate, said with each failure it overrode (then no longer blocking)."""
+    for c in checks:
+        for edition, by in sorted(verdicts.items()):
+            verdict = by[c.key]
+            if overridden and verdict.failed_with_error:
+                summary = f"{verdict.summary}; published anyway: {overridden}"
+                verdict = replace(verdict, summary=summary)
+                yield evaluation(c.asset, c.name, edition, verdict)
+            else:
+                yield evaluation(c.asset, c.name, edition, verdict, c.blocking)
+        yield check_output(context, c.asset, c.name)
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
 
 
 def _staged(stg: Staging, table: str, columns: list[str]) -> pl.DataFrame:
@@ -78,60 +201,58 @@ def _staged(stg: Staging, table: str, columns: list[str]) -> pl.DataFrame:
 
 # the staged table of each source: its rejected share is judged on that asset
 SOURCE_ASSETS = {"villages": "villages", "shops": "shops", "revenue": "shop_sales"}
+NOUNS = {"villages": "village", "shops": "shop", "revenue": "revenue"}
 
-INPUT_CHECKS = [
-    *(
-        dg.AssetCheckSpec(
-            "rejected_share",
-            asset=asset,
-            # not blocking: rejecting bad rows and loading the rest is the contract's behaviour
-            blocking=False,
-            description=f"The share of {source} rows rejected by the contract's rules stays "
-            "under the configured warn and error thresholds (QualityResource).",
+REJECTED_CASES = f"""
+SELECT file, row_number, reason, record FROM rejected_rows WHERE source = $s
+ORDER BY file, row_number LIMIT {CASES}
+"""
+
+
+def _rejected_share(source: str) -> Judge:
+    def judge(stg: Staging, _: int, t: Thresholds) -> Verdict:
+        read, rejected = stg.conn.execute(
+            "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_rejected), 0) "
+            "FROM load_audit WHERE source = $s",
+            {"s": source},
+        ).fetchall()[0]
+        share = Decimal(rejected) / max(read, 1)
+        over = "error" if share > t.error_share else "warning" if share > t.warn_share else ""
+        limit = t.error_share if over == "error" else t.warn_share
+        shown = f"{share:.1%}" if share >= Decimal("0.01") or not share else f"{share:.2%}"
+        summary = (
+            f"{shown} of {NOUNS[source]} rows rejected ({_n(rejected)} of {_n(read)}); "
+            + (
+                f"{over} threshold {limit:.0%}"
+                if over
+                else f"under the warning threshold {t.warn_share:.0%}"
+            )
         )
-        for source, asset in SOURCE_ASSETS.items()
-    ),
-    dg.AssetCheckSpec(
-        "load_audit_balances",
-        asset="load_audit",
-        blocking=True,
-        description="Every input file: rows read = rows accepted + rows rejected, and the "
-        "staged tables hold exactly the accepted rows.",
-    ),
-]
+        cases = stg.conn.execute(REJECTED_CASES, {"s": source}).fetchall() if rejected else []
+        return Verdict(
+            passed=not over,
+            summary=summary,
+            severity=ERROR if over == "error" else WARN,
+            figures={"rejected_percent": float(round(share * 100, 2)), "rows_rejected": rejected},
+            cases=[{"file": f, "row": r, "reason": why, "values": v} for f, r, why, v in cases],
+        )
+
+    return judge
 
 
-def _rejected(stg: Staging, source: str) -> dict[str, object]:
-    """A source's rows read and rejected in an edition, and the share rejected."""
-    read, rejected = stg.conn.execute(
-        "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_rejected), 0) "
-        "FROM load_audit WHERE source = $s",
-        {"s": source},
-    ).fetchall()[0]
-    return {"rows_read": read, "rows_rejected": rejected, "share": rejected / max(read, 1)}
-
-
-def rejected_share(
-    warehouse: Warehouse, editions: list[int], source: str, quality: QualityResource
-) -> dg.AssetCheckResult:
-    figures = per_edition(warehouse, editions, lambda stg, _: _rejected(stg, source))
-    share = max(f["share"] for f in figures.values())
-    warn, error = Decimal(quality.reject_warn_share), Decimal(quality.reject_error_share)
-    return dg.AssetCheckResult(
-        asset_key=SOURCE_ASSETS[source],
-        check_name="rejected_share",
-        passed=share <= warn,
-        severity=ERROR if share > error else WARN,
-        metadata={
-            "rejected_share": float(share),
-            "rows_rejected": sum(f["rows_rejected"] for f in figures.values()),
-            "by_edition": _by_edition(figures),
-        },
-    )
+for _source, _asset in SOURCE_ASSETS.items():
+    check(
+        INPUT_CHECKS,
+        _asset,
+        f"The share of {NOUNS[_source]} rows rejected by the contract's rules: a warning above "
+        "the quality resource's warning share (1%), an ERROR above its error share (5%), which "
+        "stops the edition's publish (the quality gate) unless the operator publishes anyway.",
+        name="rejected_share",
+    )(_rejected_share(_source))
 
 
 STAGED_ROWS = """
-SELECT count(*) FROM (
+SELECT source, audited, staged FROM (
     SELECT source, sum(rows_accepted) AS audited FROM load_audit GROUP BY source
 ) a JOIN (
     SELECT 'villages' AS source, count(*) AS staged FROM villages
@@ -142,55 +263,34 @@ WHERE audited <> staged
 """
 
 
-def _balance(stg: Staging, _: int = 0) -> dict[str, int]:
-    """Files whose rows read differ from accepted + rejected, and sources whose staged
-    rows differ from those the audit accepted."""
+@check(
+    INPUT_CHECKS,
+    "load_audit",
+    "Every input file: rows read = rows accepted + rows rejected, and the staged tables "
+    "hold exactly the accepted rows. An ERROR stops the edition's publish (the quality gate).",
+)
+def load_audit_balances(stg: Staging, _: int, __: Thresholds) -> Verdict:
     unbalanced = stg.conn.execute(
-        "SELECT count(*) FROM load_audit WHERE rows_read <> rows_accepted + rows_rejected"
-    ).fetchall()[0][0]
-    mismatched = stg.conn.execute(STAGED_ROWS).fetchall()[0][0]
-    return {"unbalanced_files": unbalanced, "sources_not_matching_staged": mismatched}
-
-
-def load_audit_balances(warehouse: Warehouse, editions: list[int]) -> dg.AssetCheckResult:
-    figures = per_edition(warehouse, editions, _balance)
-    bad = sum(f["unbalanced_files"] + f["sources_not_matching_staged"] for f in figures.values())
-    return dg.AssetCheckResult(
-        asset_key="load_audit",
-        check_name="load_audit_balances",
-        passed=bad == 0,
-        severity=ERROR,
-        metadata={"problems": bad, "by_edition": _by_edition(figures)},
+        "SELECT source, file, rows_read, rows_accepted, rows_rejected FROM load_audit "
+        "WHERE rows_read <> rows_accepted + rows_rejected"
+    ).fetchall()
+    mismatched = stg.conn.execute(STAGED_ROWS).fetchall()
+    files = stg.conn.execute("SELECT count(*) FROM load_audit").fetchall()[0][0]
+    if not unbalanced and not mismatched:
+        return Verdict(True, f"All {files} input files balance: rows read = accepted + rejected")
+    cases = [
+        {"source": s, "file": f, "read": r, "accepted": a, "rejected": x}
+        for s, f, r, a, x in unbalanced
+    ] + [
+        {"source": s, "file": "(staged)", "read": "", "accepted": a, "rejected": f"staged {st}"}
+        for s, a, st in mismatched
+    ]
+    return Verdict(
+        False,
+        f"{len(unbalanced)} files where rows read differ from accepted + rejected, "
+        f"{len(mismatched)} sources whose staged rows differ",
+        cases=cases[:CASES],
     )
-
-
-def quality_gate(
-    warehouse: Warehouse, editions: list[int], quality: QualityResource
-) -> dict[int, list[str]]:
-    """The input checks that fail with ERROR severity, per edition that has any: the rows
-    rejected above the error share, or an audit that does not balance. Such an edition is
-    not published unless the operator says why it should be (``publish_anyway``)."""
-    error = Decimal(quality.reject_error_share)
-
-    def measure(stg: Staging, _: int) -> list[str]:
-        failed = []
-        for source, asset in SOURCE_ASSETS.items():
-            f = _rejected(stg, source)
-            if f["share"] > error:
-                failed.append(
-                    f"{asset}:rejected_share: {f['share']:.2%} of {source} rows rejected "
-                    f"({f['rows_rejected']:,} of {f['rows_read']:,}), error threshold {error:.0%}"
-                )
-        balance = _balance(stg)
-        if any(balance.values()):
-            failed.append(
-                f"load_audit:load_audit_balances: {balance['unbalanced_files']} files where "
-                "rows read differ from accepted + rejected, "
-                f"{balance['sources_not_matching_staged']} sources whose staged rows differ"
-            )
-        return failed
-
-    return {e: failed for e, failed in per_edition(warehouse, editions, measure).items() if failed}
 
 
 class QualityGateFailed(Exception):
@@ -216,107 +316,88 @@ def override_notes(failed: dict[int, list[str]], reason: str) -> dict[int, str]:
 
 # --- the designations ---------------------------------------------------------------------
 
-DESIGNATION_CHECKS = [
-    dg.AssetCheckSpec(
-        "active_shops_follow_rule",
-        asset="village_metrics",
-        blocking=True,
-        description="Each village's active shops are those the contract's activity rule "
-        "gives (open 30 days, not closed, >= 1 order a month over the last 3 months it was "
-        "open), recounted from the staged shops independently of the SQL.",
-    ),
-    dg.AssetCheckSpec(
-        "designations_follow_criteria",
-        asset="taobao_villages",
-        blocking=True,
-        description="The designated villages are exactly those that meet the three criteria, "
-        "judged by the rule restated independently of the SQL.",
-    ),
-    dg.AssetCheckSpec(
-        "towns_follow_rule",
-        asset="taobao_towns",
-        blocking=True,
-        description="The Taobao towns are exactly the townships the town rule designates "
-        "(>= 3 Taobao villages, or from 2019 the sales rule; no sub-district from 2020), "
-        "restated independently of the SQL.",
-    ),
-    dg.AssetCheckSpec(
-        "national_equals_provinces",
-        asset="national_summary",
-        blocking=True,
-        description="The national Taobao villages, towns, revenue and active shops equal the "
-        "sums of the provinces.",
-    ),
-    dg.AssetCheckSpec(
-        "matches_published_record",
-        asset="national_summary",
-        blocking=False,
-        description="The edition's figures against the published record (counts exact, money "
-        "and shops within 1%); warns with the differences.",
-    ),
-]
 
-
-def active_shops_follow_rule(
-    warehouse: Warehouse, editions: list[int], rules: Rules
-) -> dg.AssetCheckResult:
-    def measure(stg: Staging, edition: int) -> dict[str, object]:
-        shops = _staged(stg, "shops", ["shop_id", "village_code", "opened_on", "closed_on"])
-        sales = _staged(stg, "shop_sales", ["shop_id", "recent_orders"])
-        by_rule = active_shops_by_village(shops, sales, edition, rules)
-        metrics = _staged(stg, "village_metrics", ["village_code", "active_shops"])
-        # a full join: a village counted by the rule but missing from the metrics is wrong too
-        compared = metrics.join(by_rule, on="village_code", how="full", coalesce=True)
-        wrong = compared.filter(
-            pl.col("active_shops").fill_null(-1) != pl.col("active_by_rule").fill_null(0)
-        ).height
-        return {"villages_off_rule": wrong, "villages": metrics.height}
-
-    figures = per_edition(warehouse, editions, measure)
-    return _agreement("village_metrics", "active_shops_follow_rule", figures, ["villages_off_rule"])
-
-
-def designations_follow_criteria(
-    warehouse: Warehouse, editions: list[int], rules: Rules
-) -> dg.AssetCheckResult:
-    def measure(stg: Staging, edition: int) -> dict[str, object]:
-        metrics = _staged(stg, "village_metrics", [*VILLAGE_COLUMNS, "is_taobao_village"])
-        by_rule = taobao_village_codes(metrics, edition, rules)
-        flagged = set(metrics.filter(pl.col("is_taobao_village"))["village_code"].to_list())
-        listed = set(_staged(stg, "taobao_villages", ["village_code"])["village_code"].to_list())
-        return {
-            "designated_without_criteria": len(listed - by_rule),
-            "criteria_without_designation": len(by_rule - listed),
-            "flag_disagrees_with_rule": len(flagged ^ by_rule),
-            "taobao_villages": len(listed),
-        }
-
-    figures = per_edition(warehouse, editions, measure)
-    mismatches = [
-        "designated_without_criteria",
-        "criteria_without_designation",
-        "flag_disagrees_with_rule",
+def _agreement(mismatches: dict[str, set[str]], agreed: str, unit: str) -> Verdict:
+    """A verdict of the computation against the restated rule: passed when every set of
+    ``mismatches`` is empty; up to ``CASES`` of the codes that disagree as cases."""
+    wrong = {what: codes for what, codes in mismatches.items() if codes}
+    if not wrong:
+        return Verdict(True, agreed, figures={"mismatches": 0})
+    said = "; ".join(f"{_n(len(codes))} {what}" for what, codes in wrong.items())
+    cases = [
+        {unit: code, "disagreement": what}
+        for what, codes in wrong.items()
+        for code in sorted(codes)
     ]
-    return _agreement("taobao_villages", "designations_follow_criteria", figures, mismatches)
+    total = sum(len(c) for c in wrong.values())
+    return Verdict(False, said, figures={"mismatches": total}, cases=cases[:CASES])
 
 
-def towns_follow_rule(
-    warehouse: Warehouse, editions: list[int], rules: Rules
-) -> dg.AssetCheckResult:
+@check(
+    DESIGNATION_CHECKS,
+    "village_metrics",
+    "Each village's active shops are those the contract's activity rule gives (open 30 "
+    "days, not closed, at least 1 order a month over the last 3 months it was open), "
+    "recounted from the staged shops independently of the SQL.",
+)
+def active_shops_follow_rule(stg: Staging, edition: int, t: Thresholds) -> Verdict:
+    shops = _staged(stg, "shops", ["shop_id", "village_code", "opened_on", "closed_on"])
+    sales = _staged(stg, "shop_sales", ["shop_id", "recent_orders"])
+    by_rule = active_shops_by_village(shops, sales, edition, t.rules)
+    metrics = _staged(stg, "village_metrics", ["village_code", "active_shops"])
+    # a full join: a village counted by the rule but missing from the metrics is wrong too
+    compared = metrics.join(by_rule, on="village_code", how="full", coalesce=True)
+    off = compared.filter(
+        pl.col("active_shops").fill_null(-1) != pl.col("active_by_rule").fill_null(0)
+    )
+    return _agreement(
+        {"villages whose active shops differ from the rule's count": set(off["village_code"])},
+        f"The active shops of all {_n(metrics.height)} villages agree with the activity rule",
+        "village_code",
+    )
+
+
+@check(
+    DESIGNATION_CHECKS,
+    "taobao_villages",
+    "The designated villages are exactly those that meet the three criteria, judged by "
+    "the rule restated independently of the SQL.",
+)
+def designations_follow_criteria(stg: Staging, edition: int, t: Thresholds) -> Verdict:
+    metrics = _staged(stg, "village_metrics", [*VILLAGE_COLUMNS, "is_taobao_village"])
+    by_rule = taobao_village_codes(metrics, edition, t.rules)
+    flagged = set(metrics.filter(pl.col("is_taobao_village"))["village_code"].to_list())
+    listed = set(_staged(stg, "taobao_villages", ["village_code"])["village_code"].to_list())
+    return _agreement(
+        {
+            "designated without meeting the criteria": listed - by_rule,
+            "meeting the criteria but not designated": by_rule - listed,
+            "flagged in village_metrics against the rule": flagged ^ by_rule,
+        },
+        f"All {_n(len(listed))} Taobao villages meet the criteria, and no other village does",
+        "village_code",
+    )
+
+
+@check(
+    DESIGNATION_CHECKS,
+    "taobao_towns",
+    "The Taobao towns are exactly the townships the town rule designates (3 Taobao "
+    "villages or more, or from 2019 the sales rule; no sub-district from 2020), restated "
+    "independently of the SQL.",
+)
+def towns_follow_rule(stg: Staging, edition: int, t: Thresholds) -> Verdict:
     columns = ["village_code", "revenue_rmb", "active_shops", "is_taobao_village"]
-
-    def measure(stg: Staging, edition: int) -> dict[str, object]:
-        by_rule = taobao_town_codes(_staged(stg, "village_metrics", columns), edition, rules)
-        listed = set(_staged(stg, "taobao_towns", ["township_code"])["township_code"].to_list())
-        return {
-            "towns_not_by_rule": len(listed - by_rule),
-            "rule_not_in_towns": len(by_rule - listed),
-            "taobao_towns": len(listed),
-        }
-
-    figures = per_edition(warehouse, editions, measure)
-    mismatches = ["towns_not_by_rule", "rule_not_in_towns"]
-    return _agreement("taobao_towns", "towns_follow_rule", figures, mismatches)
+    by_rule = taobao_town_codes(_staged(stg, "village_metrics", columns), edition, t.rules)
+    listed = set(_staged(stg, "taobao_towns", ["township_code"])["township_code"].to_list())
+    return _agreement(
+        {
+            "towns the rule does not designate": listed - by_rule,
+            "townships the rule designates, missing": by_rule - listed,
+        },
+        f"All {_n(len(listed))} Taobao towns follow the town rule, and no other township does",
+        "township_code",
+    )
 
 
 NATIONAL_MINUS_PROVINCES = """
@@ -328,48 +409,74 @@ FROM national_summary n, (
 """
 
 
-def national_equals_provinces(warehouse: Warehouse, editions: list[int]) -> dg.AssetCheckResult:
-    def measure(stg: Staging, _: int) -> dict[str, object]:
-        rows = stg.conn.execute(NATIONAL_MINUS_PROVINCES).fetchall()
-        diffs = rows[0] if rows else (None,) * 4
-        return dict(zip(("villages", "towns", "revenue_rmb", "active_shops"), diffs, strict=True))
-
-    figures = per_edition(warehouse, editions, measure)
-    passed = all(all(v == 0 for v in f.values()) for f in figures.values())
-    return dg.AssetCheckResult(
-        asset_key="national_summary",
-        check_name="national_equals_provinces",
-        passed=passed,
-        severity=ERROR,
-        metadata={"differences": _by_edition(figures)},
+@check(
+    DESIGNATION_CHECKS,
+    "national_summary",
+    "The national Taobao villages, towns, revenue and active shops equal the sums of the "
+    "provinces.",
+)
+def national_equals_provinces(stg: Staging, _: int, __: Thresholds) -> Verdict:
+    rows = stg.conn.execute(NATIONAL_MINUS_PROVINCES).fetchall()
+    names = ("Taobao villages", "Taobao towns", "revenue (RMB)", "active shops")
+    diffs = dict(zip(names, rows[0] if rows else (None,) * 4, strict=True))
+    off = {k: v for k, v in diffs.items() if v != 0}
+    if not off:
+        return Verdict(
+            True, "Taobao villages, towns, revenue and active shops equal the sums of the provinces"
+        )
+    return Verdict(
+        False,
+        "National minus the provinces' sum: "
+        + ", ".join(f"{k} {'missing' if v is None else v}" for k, v in off.items()),
+        cases=[{"figure": k, "national minus provinces": str(v)} for k, v in off.items()],
     )
 
 
-def staged_reconciliation(warehouse: Warehouse, editions: list[int]) -> pl.DataFrame:
-    """The editions' figures against the published record, from their staged tables (for
-    a run that publishes nothing; a publish reconciles them itself)."""
-    frames = per_edition(warehouse, editions, lambda stg, _: reconcile(stg.conn, stg.schema))
-    return pl.concat(frames.values())
-
-
-def matches_published_record(figures: pl.DataFrame) -> dg.AssetCheckResult:
-    """The check of ``figures`` (rows of ``reconciliation``) against their tolerances."""
+def record_verdict(figures: pl.DataFrame) -> Verdict:
+    """The edition's figures (its rows of ``reconciliation``) against their tolerances."""
+    if figures.is_empty():
+        return Verdict(True, "No published figure for this edition", severity=WARN)
     off = figures.filter(~pl.col("within_tolerance"))
-    shown = off.select(
-        "edition",
-        "measure",
-        pl.col("published").cast(pl.String),
-        pl.col("computed").cast(pl.String),
-        "relative_difference",
-    )
-    return dg.AssetCheckResult(
-        asset_key="national_summary",
-        check_name="matches_published_record",
-        passed=off.height == 0,
+    total = figures.height
+    cases = [
+        {
+            "measure": r["measure"],
+            "published": str(r["published"]),
+            "computed": str(r["computed"]),
+            "relative difference": f"{r['relative_difference']:.2%}"
+            if r["relative_difference"] is not None
+            else "",
+        }
+        for r in off.head(CASES).to_dicts()
+    ]
+    if off.is_empty():
+        summary = f"All {total} published figures match (counts exact, money and shops within 1%)"
+    else:
+        summary = f"{off.height} of {total} published figures off the record: " + ", ".join(
+            str(m) for m in off["measure"].to_list()
+        )
+    return Verdict(
+        off.is_empty(),
+        summary,
         severity=WARN,
-        metadata={
-            "published_figures": figures.height,
-            "off_record": off.height,
-            "differences": markdown_table(shown.to_dicts()),
-        },
+        figures={"published_figures": total, "off_record": off.height},
+        cases=cases,
     )
+
+
+@check(
+    DESIGNATION_CHECKS,
+    "national_summary",
+    "The edition's figures against the published record (counts exact, money and shops "
+    "within 1%); warns with the differences.",
+    blocking=False,
+)
+def matches_published_record(stg: Staging, _: int, __: Thresholds) -> Verdict:
+    """Judged on the staged tables; a publish judges the figures it reconciled instead
+    (``record_verdict`` of the published reconciliation)."""
+    return record_verdict(reconcile(stg.conn, stg.schema))
+
+
+def verdicts_of_record(reconciled: pl.DataFrame, keys: list[int]) -> dict[int, Verdict]:
+    """``record_verdict`` of each edition's rows of a published reconciliation."""
+    return {e: record_verdict(reconciled.filter(pl.col("edition") == e)) for e in keys}

@@ -1,12 +1,29 @@
-"""The assets' metadata: each table's declared columns, and the figures of a run."""
+"""What the UI shows of a table: its declared columns, and each edition's own figures.
+
+A step over several editions (a single-run backfill) records one materialization per
+edition; each carries that edition's metadata (``per_edition``), so an asset's page reads
+the same whichever run made it. Money is worded for a reader ("RMB 1.00 trillion") beside
+its exact value, both from DECIMAL; the plotted numbers are plain numbers.
+"""
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 
+from taobao_pipeline.sql import load
+from taobao_pipeline.summary import rmb_words
 from taobao_pipeline.tables import TABLES
 
 SINGLE_RUN = dg.BackfillPolicy.single_run()
+
+
+def _as_written(text: str) -> str:
+    """``text`` as markdown shows it as written: a leading ``>`` (say ``>= 100 active
+    shops``) would otherwise render as a quotation."""
+    return "\\" + text if text[:1] in (">", "#", "-", "+", "*") else text
 
 
 def table_spec(table: str, description: str, deps: Sequence[str] = (), **kwargs) -> dg.AssetSpec:
@@ -31,7 +48,7 @@ def table_metadata(table: str) -> dict[str, object]:
                 dg.TableColumn(
                     c.name,
                     c.type,
-                    description=c.description,
+                    description=_as_written(c.description),
                     constraints=dg.TableColumnConstraints(nullable=c.nullable),
                 )
                 for c in declared.columns
@@ -42,32 +59,88 @@ def table_metadata(table: str) -> dict[str, object]:
     }
 
 
+def warehouse_uri(warehouse: Path, table: str) -> str:
+    """Where a warehouse table lives, as ``dagster/uri`` shows it."""
+    return f"duckdb://{Path(warehouse).absolute()}?table={table}"
+
+
+def _cell(value: object) -> str:
+    text = f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+    # one line, and a | inside a value does not split its cell
+    return " ".join(text.split()).replace("|", "\\|")
+
+
 def markdown_table(rows: Sequence[Mapping[str, object]]) -> dg.MetadataValue:
     """Rows of equal keys as a markdown table for the UI."""
     if not rows:
         return dg.MetadataValue.md("_none_")
     head = list(rows[0])
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-    lines += ["| " + " | ".join(str(r[h]) for h in head) + " |" for r in rows]
+    lines += ["| " + " | ".join(_cell(r[h]) for h in head) + " |" for r in rows]
     return dg.MetadataValue.md("\n".join(lines))
 
 
-def edition_metadata(
-    per_edition: dict[int, dict[str, object]], rows: str | None = None
-) -> dict[str, object]:
-    """Metadata for one edition (its figures as numbers) or several (a table per edition).
+def money(amount: Decimal) -> str:
+    """``RMB 1.00 trillion (1,000,921,658,959.94)``: in words, then exact."""
+    return f"{rmb_words(amount)} ({amount:,.2f})"
 
-    ``rows`` names the figure that counts the edition's rows of the table: for one edition
-    it becomes ``dagster/partition_row_count``, where Dagster shows a partition's rows (a
-    range run records one materialization for all its editions: their counts go in the
-    table)."""
-    if len(per_edition) == 1:
-        figures = dict(next(iter(per_edition.values())))
-        if rows is not None:
-            figures["dagster/partition_row_count"] = figures.pop(rows)
-        return figures
-    table = [
-        {"edition": e, **{k: v for k, v in m.items() if not isinstance(v, dg.MetadataValue)}}
-        for e, m in sorted(per_edition.items())
-    ]
-    return {"editions": markdown_table(table)}
+
+def per_edition(
+    context: dg.AssetExecutionContext, asset: str, metadata: Mapping[int, Mapping[str, object]]
+) -> None:
+    """Each edition's own metadata on its own materialization of ``asset``: a range run
+    records a materialization per edition, and without this they would all carry the
+    same. Call it before the asset's ``MaterializeResult``."""
+    for edition, values in metadata.items():
+        context.add_asset_metadata(dict(values), asset_key=asset, partition_key=str(edition))
+
+
+def rows(count: int) -> dict[str, object]:
+    """An edition's rows of a table, where Dagster shows a partition's rows."""
+    return {"dagster/partition_row_count": count}
+
+
+NATIONAL = """
+SELECT taobao_villages, taobao_towns, revenue_rmb, active_shops, share_outside_east, provinces
+FROM national_summary
+"""
+
+
+def national_figures(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """An edition's national figures, from its staged ``national_summary``: the counts and
+    percentages as numbers (the UI plots them across editions, one point each), revenue in
+    words beside its exact value, and in billions for the plot."""
+    found = conn.execute(NATIONAL).fetchall()
+    if not found:
+        return {}
+    villages, towns, revenue, shops, outside, provinces = found[0]
+    return {
+        "taobao_villages": villages,
+        "taobao_towns": towns,
+        "revenue": dg.MetadataValue.text(money(revenue)),
+        "revenue_rmb_billions": float(round(revenue / Decimal(10) ** 9, 2)),
+        "active_shops": shops,
+        "outside_the_east_percent": round(float(outside) * 100, 1) if outside is not None else 0.0,
+        "provinces": provinces,
+    }
+
+
+def _preview(conn: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, object]]:
+    cursor = conn.execute(load(name))
+    head = [d[0] for d in cursor.description]
+    shown = []
+    for row in cursor.fetchall():
+        record = dict(zip(head, row, strict=True))
+        record["revenue_rmb"] = rmb_words(record["revenue_rmb"])
+        shown.append({("revenue" if k == "revenue_rmb" else k): v for k, v in record.items()})
+    return shown
+
+
+def top_villages(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The edition's ten Taobao villages of largest revenue."""
+    return {"top_villages": markdown_table(_preview(conn, "top_villages"))}
+
+
+def provinces(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The edition's provinces with a Taobao village, as a table."""
+    return {"provinces_with_taobao_villages": markdown_table(_preview(conn, "province_preview"))}

@@ -66,6 +66,8 @@ class Progress:
         self.made: set[str] = set()  # assets made by the run
         self.done = 0
         self.editions = ""
+        # the check whose results are arriving, and its (edition, outcome) so far
+        self.judging: tuple[str, list[tuple[str | None, str]]] | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._gone = False  # the reader of the stream left (``| head``): the run goes on
@@ -80,6 +82,8 @@ class Progress:
         kind, step = event.event_type, event.step_key
         with self._lock:
             self.editions = editions_label(*editions)
+            if kind != dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+                self._judged()
             if kind == dg.DagsterEventType.RUN_START:
                 self.done, self.made = 0, set()
             elif kind == dg.DagsterEventType.STEP_START:
@@ -91,10 +95,14 @@ class Progress:
                     self.made.add(name)
                     self._line(self.assets.get(name, "asset"), name, "made")
             elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+                # one line per check, for all the editions it judged (one result each)
                 evaluation = event.event_specific_data
                 name = f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name}"
+                if self.judging and self.judging[0] != name:
+                    self._judged()
                 outcome = "passed" if evaluation.passed else evaluation.severity.value.lower()
-                self._line("check", name, outcome)
+                so_far = self.judging[1] if self.judging else []
+                self.judging = (name, [*so_far, (evaluation.partition, outcome)])
             elif kind in ENDS:
                 self.done += 1
                 seconds = time.monotonic() - self.step_started.pop(step, time.monotonic())
@@ -117,8 +125,29 @@ class Progress:
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
+    def _judged(self) -> None:
+        """The line of the check whose results have all arrived: passed, or the outcomes
+        other than passed with their editions when the run has several."""
+        if self.judging is None:
+            return
+        name, outcomes = self.judging
+        self.judging = None
+        bad: dict[str, list[str]] = {}
+        for edition, outcome in outcomes:
+            if outcome != "passed":
+                bad.setdefault(outcome, []).append(edition or "")
+        if not bad:
+            said = "passed"
+        elif len(outcomes) == 1:
+            said = next(iter(bad))
+        else:
+            said = "; ".join(f"{o} {', '.join(e)}" for o, e in sorted(bad.items()))
+        self._line("check", name, said)
+
     def close(self) -> None:
         """Stop redrawing and clear the live line."""
+        with self._lock:
+            self._judged()
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join()

@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from taobao_pipeline.defaults import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE
+from taobao_pipeline.defs.checks import Thresholds
 from taobao_pipeline.rules import Rules, urban_rural_codes
 from taobao_pipeline.warehouse import Warehouse
 
@@ -94,3 +95,7 @@ class QualityResource(dg.ConfigurableResource):
     reject_warn_share: str = "0.01"
     reject_error_share: str = "0.05"
     publish_anyway: str = ""
+
+    def thresholds(self, rules: Rules) -> Thresholds:
+        """What the checks judge by: ``rules`` and these shares."""
+        return Thresholds(rules, Decimal(self.reject_warn_share), Decimal(self.reject_error_share))

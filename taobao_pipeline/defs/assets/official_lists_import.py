@@ -8,12 +8,8 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from taobao_pipeline.defs.metadata import (
-    SINGLE_RUN,
-    edition_metadata,
-    markdown_table,
-    table_spec,
-)
+from taobao_pipeline.defs.checks import CASES, Verdict, check_output, evaluation
+from taobao_pipeline.defs.metadata import SINGLE_RUN, per_edition, rows, table_spec
 from taobao_pipeline.defs.partitions import edition_keys, editions
 from taobao_pipeline.defs.resources import PathsResource
 from taobao_pipeline.editions import describe_editions
@@ -83,19 +79,24 @@ def import_official_lists(
     counts = {}
     if lists:
         counts = paths.warehouse.import_official_lists(lists, reconcile=False)
-    for table, figures, rows in (
+    left = {"list": "none delivered: the edition's rows are left as they were"}
+    for table, figures, count in (
         ("official_villages", villages, "villages"),
         ("official_towns", towns, "towns"),
     ):
-        metadata = edition_metadata(figures, rows) if figures else {"lists": 0}
-        if table in counts:
-            metadata["dagster/row_count"] = counts[table]
+        per_edition(
+            context,
+            table,
+            {
+                e: figures[e] | rows(figures[e][count]) if e in figures else left
+                for e in edition_keys(context)
+            },
+        )
+        metadata = {"dagster/row_count": counts[table]} if table in counts else {}
         yield dg.MaterializeResult(asset_key=table, metadata=metadata)
 
 
-def _imported(
-    context: dg.AssetCheckExecutionContext, paths: PathsResource, sql: str
-) -> pl.DataFrame:
+def _imported(context: dg.OpExecutionContext, paths: PathsResource, sql: str) -> pl.DataFrame:
     """``sql`` over ``official_villages`` as the run's editions' lists hold it (read from
     their files, as the asset imported them); empty if no list was delivered. Not read
     from the warehouse: only the publish opens that file, and a foreign read-write
@@ -115,42 +116,52 @@ def _imported(
         conn.close()
 
 
-@dg.asset_check(
-    asset="official_villages",
-    partitions_def=editions,
-    description="No listed village has a blank name.",
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            "official_villages_named",
+            asset="official_villages",
+            partitions_def=editions,
+            description="No listed village has a blank name.",
+        ),
+        dg.AssetCheckSpec(
+            "official_villages_unique",
+            asset="official_villages",
+            partitions_def=editions,
+            description="No village is listed twice in one edition's list.",
+        ),
+    ]
 )
-def official_villages_named(
+def official_villages_checks(
     context: dg.AssetCheckExecutionContext, paths: PathsResource
-) -> dg.AssetCheckResult:
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    """The lists of the run's editions: names given, each village once; per edition."""
+    op = context.op_execution_context
+    keys = edition_keys(op)
     blank = _imported(
-        context,
+        op,
         paths,
         "SELECT edition, village_original FROM official_villages "
         "WHERE list_contains($e, edition) AND (village IS NULL OR trim(village) = '')",
     )
-    return dg.AssetCheckResult(passed=blank.height == 0, metadata={"blank_names": blank.height})
-
-
-@dg.asset_check(
-    asset="official_villages",
-    partitions_def=editions,
-    description="No village is listed twice in one edition's list.",
-)
-def official_villages_unique(
-    context: dg.AssetCheckExecutionContext, paths: PathsResource
-) -> dg.AssetCheckResult:
     repeated = _imported(
-        context,
+        op,
         paths,
         "SELECT edition, province, prefecture, county, township, village, count(*) AS n "
         "FROM official_villages WHERE list_contains($e, edition) "
         "GROUP BY ALL HAVING count(*) > 1",
     )
-    return dg.AssetCheckResult(
-        passed=repeated.height == 0,
-        metadata={
-            "repeated_villages": repeated.height,
-            "examples": markdown_table(repeated.head(10).to_dicts()),
-        },
-    )
+    for name, found, said in (
+        ("official_villages_named", blank, "villages listed without a name"),
+        ("official_villages_unique", repeated, "villages listed more than once"),
+    ):
+        for edition in keys:
+            mine = found.filter(pl.col("edition") == edition) if found.height else found
+            verdict = Verdict(
+                passed=mine.height == 0,
+                summary=f"{mine.height:,} {said}",
+                severity=dg.AssetCheckSeverity.WARN,
+                cases=mine.head(CASES).to_dicts(),
+            )
+            yield evaluation("official_villages", name, edition, verdict)
+        yield check_output(op, "official_villages", name)

@@ -13,15 +13,12 @@ import dagster as dg
 from taobao_pipeline.defs.checks import (
     INPUT_CHECKS,
     SOURCE_ASSETS,
-    load_audit_balances,
-    rejected_share,
+    QualityGateFailed,
+    evaluations,
+    gate,
+    judge_all,
 )
-from taobao_pipeline.defs.metadata import (
-    SINGLE_RUN,
-    edition_metadata,
-    markdown_table,
-    table_spec,
-)
+from taobao_pipeline.defs.metadata import SINGLE_RUN, markdown_table, per_edition, rows, table_spec
 from taobao_pipeline.defs.partitions import edition_keys, editions, for_each_edition
 from taobao_pipeline.defs.resources import PathsResource, QualityResource, RulesResource
 from taobao_pipeline.extracts import ExtractError, estimated_rows, source_files
@@ -94,7 +91,7 @@ def revenue_rows(paths: PathsResource) -> Callable[[int], int]:
 @dg.multi_asset(
     name="ingest_extracts",
     specs=INPUT_SPECS,
-    check_specs=INPUT_CHECKS,
+    check_specs=[c.spec() for c in INPUT_CHECKS],
     partitions_def=editions,
     backfill_policy=SINGLE_RUN,
 )
@@ -103,16 +100,19 @@ def ingest_extracts(
     paths: PathsResource,
     rules: RulesResource,
     quality: QualityResource,
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]:
     """Read, validate and stage the villages, then the shops, then the sales of each
-    edition of the run (restaging a source clears what was staged on it)."""
-    keys, wh, in_force = edition_keys(context), paths.warehouse, rules.rules()
+    edition of the run (restaging a source clears what was staged on it), then judge each
+    edition's input checks: one failed with ERROR severity (the quality gate) stops the
+    run here, before anything is computed, unless the operator publishes anyway."""
+    keys, wh = edition_keys(context), paths.warehouse
+    thresholds = quality.thresholds(rules.rules())
 
     for source, asset in SOURCE_ASSETS.items():
 
         def one(edition: int, source: str = source) -> dict[str, object]:
             with wh.staging(edition) as stg:
-                result = ingest_source(stg, paths.raw, edition, source, in_force)
+                result = ingest_source(stg, paths.raw, edition, source, thresholds.rules)
             audit = result.audit
             # figures as metadata, not log lines: each log line is an event Dagster stores
             return {
@@ -130,14 +130,15 @@ def ingest_extracts(
         # 2.7 GB to 4.6 GB at scale 1.0
         size = revenue_rows(paths) if source == "revenue" else None
         figures = for_each_edition(keys, one, size=size)
-        if source == "revenue":  # staged summed per shop: its rows are the shops with sales
-            for edition, f in figures.items():
+        for edition, f in figures.items():
+            if source == "revenue":  # staged summed per shop: its rows are the shops with sales
                 with wh.staging(edition) as stg:
                     [(f["shops_with_sales"],)] = stg.conn.execute(
                         "SELECT count(*) FROM shop_sales"
                     ).fetchall()
-        rows = "shops_with_sales" if source == "revenue" else "rows_accepted"
-        yield dg.MaterializeResult(asset_key=asset, metadata=edition_metadata(figures, rows))
+            f |= rows(f["shops_with_sales"] if source == "revenue" else f["rows_accepted"])
+        per_edition(context, asset, figures)
+        yield dg.MaterializeResult(asset_key=asset)
 
     audits, rejections = {}, {}
     for edition in keys:
@@ -151,19 +152,20 @@ def ingest_extracts(
                 "GROUP BY ALL ORDER BY rows DESC, source, reason"
             ).pl()
         audits[edition] = {
-            "files": audit.height,
             "rows_read": int(audit["rows_read"].sum()),
             "rows_rejected": int(audit["rows_rejected"].sum()),
             "audit": markdown_table(audit.to_dicts()),
-        }
-        rejections[edition] = {
-            "rows_rejected": int(by_reason["rows"].sum()),
-            "by_reason": markdown_table(by_reason.to_dicts()),
-        }
-    yield dg.MaterializeResult(
-        asset_key="rejected_rows", metadata=edition_metadata(rejections, "rows_rejected")
-    )
-    yield dg.MaterializeResult(asset_key="load_audit", metadata=edition_metadata(audits, "files"))
-    for source in SOURCE_ASSETS:
-        yield rejected_share(wh, keys, source, quality)
-    yield load_audit_balances(wh, keys)
+        } | rows(audit.height)
+        rejections[edition] = {"by_reason": markdown_table(by_reason.to_dicts())} | rows(
+            int(by_reason["rows"].sum())
+        )
+    per_edition(context, "rejected_rows", rejections)
+    yield dg.MaterializeResult(asset_key="rejected_rows")
+    per_edition(context, "load_audit", audits)
+    yield dg.MaterializeResult(asset_key="load_audit")
+
+    verdicts = judge_all(wh, keys, INPUT_CHECKS, thresholds)
+    stopped, reason = gate(verdicts, INPUT_CHECKS), quality.publish_anyway.strip()
+    yield from evaluations(context, INPUT_CHECKS, verdicts, overridden=reason)
+    if stopped and not reason:
+        raise QualityGateFailed(stopped)
