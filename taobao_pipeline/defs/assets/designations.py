@@ -12,28 +12,36 @@ import datetime as dt
 from collections.abc import Iterator
 
 import dagster as dg
-import duckdb
 
 from taobao_pipeline import reconciliation
 from taobao_pipeline.computations import STATEMENTS, compute
 from taobao_pipeline.defs.checks import (
     DESIGNATION_CHECKS,
+    INPUT_CHECKS,
     QualityGateFailed,
-    active_shops_follow_rule,
-    designations_follow_criteria,
+    Verdict,
+    check_output,
+    evaluation,
+    evaluations,
+    gate,
+    judge_all,
     matches_published_record,
-    national_equals_provinces,
     override_notes,
-    quality_gate,
-    staged_reconciliation,
-    towns_follow_rule,
+    verdicts_of_record,
 )
-from taobao_pipeline.defs.metadata import SINGLE_RUN, edition_metadata, markdown_table, table_spec
+from taobao_pipeline.defs.metadata import (
+    SINGLE_RUN,
+    national_figures,
+    per_edition,
+    provinces,
+    rows,
+    table_spec,
+    top_villages,
+    warehouse_uri,
+)
 from taobao_pipeline.defs.partitions import edition_keys, editions, for_each_edition
 from taobao_pipeline.defs.resources import PathsResource, QualityResource, RulesResource
-from taobao_pipeline.editions import describe_editions
 from taobao_pipeline.fingerprints import code_digest, plan, staged_provenance
-from taobao_pipeline.sql import load
 from taobao_pipeline.tables import COMPUTED_TABLES
 
 GROUP = "designations"
@@ -115,29 +123,22 @@ DESIGNATION_SPECS = [
     ),
 ]
 
-NATIONAL_FIGURES = """
-SELECT taobao_villages, taobao_towns, revenue_rmb::DOUBLE AS revenue_rmb, active_shops, provinces
-FROM national_summary
-"""
-
-
-def _top_villages(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
-    return {"top_villages": markdown_table(conn.sql(load("top_villages")).pl().to_dicts())}
-
-
-def _national_figures(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
-    # plain numbers: the UI plots numeric metadata across partitions
-    rows = conn.sql(NATIONAL_FIGURES).pl().to_dicts()
-    return rows[0] if rows else {}
-
-
-PREVIEWS = {"taobao_villages": _top_villages, "national_summary": _national_figures}
+# each edition's story on the tables that tell it (beside its rows on every table)
+STORIES = {
+    "taobao_villages": (national_figures, top_villages),
+    "taobao_towns": (national_figures,),
+    "province_summary": (provinces,),
+    "national_summary": (national_figures,),
+}
+# judged on the staging before the publish; the record after it, on what it reconciled
+BEFORE_PUBLISH = [c for c in DESIGNATION_CHECKS if c.judge is not matches_published_record]
+RECORD = next(c for c in DESIGNATION_CHECKS if c.judge is matches_published_record)
 
 
 @dg.multi_asset(
     name="designate_and_publish",
     specs=DESIGNATION_SPECS,
-    check_specs=DESIGNATION_CHECKS,
+    check_specs=[c.spec() for c in DESIGNATION_CHECKS],
     partitions_def=editions,
     backfill_policy=SINGLE_RUN,
 )
@@ -146,85 +147,102 @@ def designate_and_publish(
     paths: PathsResource,
     rules: RulesResource,
     quality: QualityResource,
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]:
     """Compute the designations of the run's editions, check them, publish them at once.
 
     Nothing is published when a blocking check fails, or when an edition's inputs fail the
-    quality gate (rows rejected above the error share, an audit that does not balance),
-    judged here, before the publish, whichever run staged them; ``publish_anyway`` (the
-    operator's reason) publishes over the gate and is recorded in ``edition_provenance``."""
-    keys, wh, in_force = edition_keys(context), paths.warehouse, rules.rules()
-    figures: dict[str, dict[int, dict[str, object]]] = {}
+    quality gate (an input check failed with ERROR severity: rows rejected above the error
+    share, an audit that does not balance), judged here, before the publish, whichever run
+    staged them; ``publish_anyway`` (the operator's reason) publishes over the gate and is
+    recorded in ``edition_provenance``. Each edition's materializations and check results
+    carry its own figures, whatever the run's range."""
+    keys, wh = edition_keys(context), paths.warehouse
+    thresholds = quality.thresholds(rules.rules())
+    stories: dict[str, dict[int, dict[str, object]]] = {}
     for table in COMPUTED_TABLES:
 
         def one(edition: int, table: str = table) -> dict[str, object]:
             with wh.staging(edition) as stg:
-                rows = compute(stg, table, edition, in_force)
-                preview = PREVIEWS.get(table)
-                return {"rows": rows} | (preview(stg.conn) if preview else {})
+                metadata = rows(compute(stg, table, edition, thresholds.rules))
+                for story in STORIES.get(table, ()):
+                    metadata |= story(stg.conn)
+                return metadata
 
-        figures[table] = for_each_edition(keys, one)
+        stories[table] = for_each_edition(keys, one)
 
-    checks = [
-        active_shops_follow_rule(wh, keys, in_force),
-        designations_follow_criteria(wh, keys, in_force),
-        towns_follow_rule(wh, keys, in_force),
-        national_equals_provinces(wh, keys),
-    ]
-    blocking = {spec.name for spec in DESIGNATION_CHECKS if spec.blocking}
-    failed = [c for c in checks if not c.passed and c.check_name in blocking]
-    gate = quality_gate(wh, keys, quality)
-    if failed or (gate and not quality.publish_anyway.strip()):
+    verdicts = judge_all(wh, keys, BEFORE_PUBLISH, thresholds)
+    failed = sorted(
+        {c.key for by in verdicts.values() for c in BEFORE_PUBLISH if by[c.key].failed_with_error}
+    )
+    stopped = gate(judge_all(wh, keys, INPUT_CHECKS, thresholds), INPUT_CHECKS)
+    reason = quality.publish_anyway.strip()
+    if failed or (stopped and not reason):
         # nothing is published: the record is judged on the staged tables
-        yield from [*checks, matches_published_record(staged_reconciliation(wh, keys))]
+        for edition, by in judge_all(wh, keys, [RECORD], thresholds).items():
+            verdicts[edition] |= by
+        yield from evaluations(context, DESIGNATION_CHECKS, verdicts)
         if failed:
-            names = ", ".join(f"{c.asset_key.to_user_string()}:{c.check_name}" for c in failed)
-            raise dg.Failure(f"editions {keys} not published: blocking checks failed: {names}")
-        raise QualityGateFailed(gate)
-    notes = override_notes(gate, quality.publish_anyway.strip())
+            raise dg.Failure(
+                f"editions {keys} not published: blocking checks failed: {', '.join(failed)}"
+            )
+        raise QualityGateFailed(stopped)
 
     # with what each edition was computed from, in the same transaction: `run` skips it
     # while its files, rules and code stay the same; counted by the publish itself:
     # nothing but the publish opens the warehouse file
-    published = wh.publish(keys, staged_provenance(wh, keys, in_force, context.run.run_id, notes))
-    counts = published.rows
+    notes = override_notes(stopped, reason)
+    provenance = staged_provenance(wh, keys, thresholds.rules, context.run.run_id, notes)
+    published = wh.publish(keys, provenance)
     for table in ("reconciliation", "official_reconciliation", "edition_provenance"):
         per = published.per_edition[table]
-        figures[table] = {e: {"rows": per.get(e, 0)} for e in keys}
-    figures["provinces"] = {e: {"rows": counts["provinces"]} for e in keys}
+        stories[table] = {e: rows(per.get(e, 0)) for e in keys}
+    stories["provinces"] = {e: rows(published.rows["provinces"]) for e in keys}
     for spec in DESIGNATION_SPECS:
         table = spec.key.to_user_string()
-        metadata = edition_metadata(figures[table], "rows")
-        metadata["dagster/row_count"] = counts[table]  # the whole table, every edition
+        per_edition(context, table, stories[table])
+        common: dict[str, object] = {
+            "dagster/row_count": published.rows[table],  # the whole table, every edition
+            "dagster/uri": warehouse_uri(wh.path, table),
+        }
         if table == "national_summary":
-            metadata["warehouse"] = dg.MetadataValue.path(str(wh.path))
-            metadata["code_version"] = code_digest()
-        yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
+            common["code_version"] = code_digest()
+        yield dg.MaterializeResult(asset_key=spec.key, metadata=common)
     # the record judged on what the publish reconciled: computed once per run
-    yield from [*checks, matches_published_record(published.reconciliation)]
+    for edition, verdict in verdicts_of_record(published.reconciliation, keys).items():
+        verdicts[edition][RECORD.key] = verdict
+    yield from evaluations(context, DESIGNATION_CHECKS, verdicts)
 
 
-@dg.asset_check(
-    asset="edition_provenance",
-    partitions_def=editions,
-    description="Up to date: the edition's input files (by SHA-256), rules and code are "
-    "still those it was published from. A warning names what changed since; `taobao-pipeline "
-    "run` recomputes such an edition and skips the others. Executed after every publish (a "
-    "file replaced during the run shows here) and on its own from the UI, for any editions, "
-    "to see which are stale.",
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            "inputs_unchanged",
+            asset="edition_provenance",
+            partitions_def=editions,
+            blocking=False,
+            description="Up to date: the edition's input files (by SHA-256), rules and code "
+            "are still those it was published from. A warning names what changed since; "
+            "`taobao-pipeline run` recomputes such an edition and skips the others. Executed "
+            "after every publish (a file replaced during the run shows here) and on its own "
+            "from the UI, for the editions chosen, to see which are stale.",
+        )
+    ]
 )
 def inputs_unchanged(
     context: dg.AssetCheckExecutionContext, paths: PathsResource, rules: RulesResource
-) -> dg.AssetCheckResult:
-    keys = edition_keys(context)
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    """Whether each edition's files, rules and code are those it was published from."""
+    keys = edition_keys(context.op_execution_context)
     # the plan of `taobao-pipeline run`: the files hashed by the run's ingest are not read again
     todo = plan(paths.raw, paths.warehouse.path, keys, rules.rules())
-    stale = [{"edition": e, "what changed": why} for e, why in sorted(todo.run.items())]
-    return dg.AssetCheckResult(
-        passed=not stale,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "up_to_date": describe_editions(todo.skipped) or "none",
-            "stale": markdown_table(stale) if stale else "none",
-        },
-    )
+    for edition in keys:
+        why = todo.run.get(edition)
+        verdict = Verdict(
+            passed=why is None,
+            summary="Up to date: its input files, rules and code are those it was published from"
+            if why is None
+            else f"Stale: {why}",
+            severity=dg.AssetCheckSeverity.WARN,
+        )
+        yield evaluation("edition_provenance", "inputs_unchanged", edition, verdict)
+    yield check_output(context.op_execution_context, "edition_provenance", "inputs_unchanged")
