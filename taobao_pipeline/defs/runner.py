@@ -18,7 +18,7 @@ import dagster as dg
 from taobao_pipeline.definitions import defs
 from taobao_pipeline.defs.partitions import outside_partitions, partition_range
 from taobao_pipeline.defs.resources import QualityResource, RulesResource
-from taobao_pipeline.editions import contiguous
+from taobao_pipeline.editions import contiguous, editions_label
 from taobao_pipeline.errors import RANGE_END, RANGE_START, Failure, failures_of, run_editions_label
 from taobao_pipeline.interrupts import Interrupted, raise_if_signalled
 from taobao_pipeline.warehouse import Warehouse
@@ -26,6 +26,7 @@ from taobao_pipeline.warehouse import Warehouse
 JOB = "designation_job"
 PATHS_RESOURCE = "paths"  # the definitions' resource that holds raw_dir, warehouse_path
 NO_RETRIES = "dagster/max_retries"
+ORIGIN, EDITIONS = "taobao/origin", "taobao/editions"  # as the schedule and sensors tag theirs
 # what a signal becomes inside a run: Dagster's error, ours, or Python's
 INTERRUPTIONS = {"DagsterExecutionInterruptedError", "Interrupted", "KeyboardInterrupt"}
 
@@ -143,7 +144,8 @@ def run_editions(
             instance.add_event_listener(run_id, functools.partial(listener, (first, last)))
         # the instance's run retries (dagster.yaml) cannot relaunch a run of this process:
         # the person who started it sees its failure and runs it again
-        tags = {NO_RETRIES: "0"}
+        # the run list shows where a run came from and its editions
+        tags = {NO_RETRIES: "0", ORIGIN: "command line", EDITIONS: editions_label(first, last)}
         if first == last:
             selection: dict[str, object] = {"partition_key": str(first), "tags": tags}
         else:

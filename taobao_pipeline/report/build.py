@@ -15,7 +15,7 @@ import json
 import os
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -104,6 +104,7 @@ class Report:
     charts: list[str]
     bytes: int
     seconds: float
+    specs: dict = field(default_factory=dict, repr=False)  # each chart's Vega-Lite spec
 
 
 def read_headline(conn: duckdb.DuckDBPyConnection) -> Headline:
@@ -322,4 +323,5 @@ def build_report(warehouse: Path | str, out: Path | str) -> Report:
         charts=[k for k, v in specs.items() if v is not None],
         bytes=out.stat().st_size,
         seconds=time.perf_counter() - started,
+        specs={k: v for k, v in specs.items() if v is not None},
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 from decimal import Decimal
@@ -95,7 +96,7 @@ def test_headline_numbers_equal_the_warehouse(report: Path, generated_run: Gener
     assert figures["first_taobao_villages"][0] == str(first_villages)
 
 
-def test_the_report_asset_links_the_file_and_previews_the_headline(
+def test_the_report_asset_shows_the_file_the_headline_and_the_charts(
     generated_run: GeneratedRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DAGSTER_HOME", str(generated_run.dagster_home))
@@ -104,8 +105,11 @@ def test_the_report_asset_links_the_file_and_previews_the_headline(
     assert event is not None and event.asset_materialization is not None
     metadata = event.asset_materialization.metadata
     path = report_path(generated_run.warehouse)
-    assert metadata["path"] == dg.MetadataValue.path(str(path))
-    assert metadata["url"] == dg.MetadataValue.url(path.resolve().as_uri())
+    assert metadata["path"] == dg.MetadataValue.path(str(path.resolve()))
+    for chart in ("chart_provinces", "chart_top_counties", "chart_villages_and_towns"):
+        shown = metadata[chart].value  # markdown with the PNG inside: the UI shows it
+        png = base64.b64decode(shown.split("base64,", 1)[1].rstrip(")"))
+        assert png.startswith(b"\x89PNG\r\n") and len(png) > 10_000, chart
     [(villages, towns)] = read_table(
         generated_run.warehouse,
         "SELECT taobao_villages, taobao_towns FROM national_summary WHERE edition = 2020",

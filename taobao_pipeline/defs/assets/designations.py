@@ -163,12 +163,21 @@ def designate_and_publish(
 
         def one(edition: int, table: str = table) -> dict[str, object]:
             with wh.staging(edition) as stg:
-                metadata = rows(compute(stg, table, edition, thresholds.rules))
-                for story in STORIES.get(table, ()):
-                    metadata |= story(stg.conn)
-                return metadata
+                return rows(compute(stg, table, edition, thresholds.rules))
 
         stories[table] = for_each_edition(keys, one)
+
+    def tell(edition: int) -> dict[str, dict[str, object]]:
+        """The edition's story, once every table of it is computed."""
+        with wh.staging(edition) as stg:
+            return {
+                table: {k: v for story in told for k, v in story(stg.conn).items()}
+                for table, told in STORIES.items()
+            }
+
+    for edition, told in for_each_edition(keys, tell).items():
+        for table, metadata in told.items():
+            stories[table][edition] |= metadata
 
     verdicts = judge_all(wh, keys, BEFORE_PUBLISH, thresholds)
     failed = sorted(

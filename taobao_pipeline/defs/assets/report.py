@@ -1,13 +1,32 @@
-"""Report: the warehouse's story as one self-contained HTML file, linked from the UI."""
+"""Report: the warehouse's story as one self-contained HTML file, and its charts as images
+on the asset's page in the UI."""
 
-from pathlib import Path
+import base64
 
 import dagster as dg
+import vl_convert
 
-from taobao_pipeline.defs.metadata import markdown_table
+from taobao_pipeline.defs.metadata import markdown_table, money
 from taobao_pipeline.defs.resources import PathsResource
 from taobao_pipeline.report import report_path
 from taobao_pipeline.report.build import build_report
+
+# the report's charts shown on the asset's page, by their section, and their titles there
+SHOWN = {
+    "chart-record": "chart_villages_and_towns",
+    "chart-regions": "chart_regions",
+    "chart-provinces": "chart_provinces",
+    "chart-counties": "chart_top_counties",
+    "chart-audit": "chart_data_quality",
+}
+
+
+def image(spec: dict) -> dg.MetadataValue:
+    """A chart as a PNG inside markdown, which the UI shows as an image (a browser refuses
+    a page served over http a link to a file:// report)."""
+    png = vl_convert.vegalite_to_png(spec, scale=1)
+    return dg.MetadataValue.md(f"![chart](data:image/png;base64,{base64.b64encode(png).decode()})")
+
 
 # the published tables the report draws (each an asset named after its table)
 DRAWN = (
@@ -35,19 +54,20 @@ def report(context: dg.AssetExecutionContext, paths: PathsResource) -> dg.Materi
     headline = built.headline
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(path)),
-            "url": dg.MetadataValue.url(Path(path).resolve().as_uri()),
+            # a path to copy: a browser refuses a file:// link from the UI's http page
+            "path": dg.MetadataValue.path(str(path.resolve())),
             "headline": markdown_table(
                 [{"figure": label, "value": shown} for _, label, shown in headline.figures()]
             ),
             "edition": headline.edition,
             "taobao_villages": headline.taobao_villages,
             "taobao_towns": headline.taobao_towns,
-            "revenue_rmb": float(headline.revenue_rmb),
+            "revenue": money(headline.revenue_rmb),
             "active_shops": headline.active_shops,
             "editions": dg.MetadataValue.json(built.editions),
             "charts": len(built.charts),
             "bytes": built.bytes,
             "seconds": round(built.seconds, 2),
         }
+        | {title: image(built.specs[k]) for k, title in SHOWN.items() if k in built.specs}
     )
