@@ -40,6 +40,7 @@ import polars as pl
 
 from taobao_pipeline.provinces import NAMES as PROVINCES
 
+from .counties import county_targets, place
 from .geography import Geography
 from .rng import Stream
 from .targets import (
@@ -245,6 +246,9 @@ class Planner:
             (pl.col("first_edition") == 2009) & (pl.col("last_edition") == 2022)
         )
         self.reps = max(1, round(3 * scale))
+        # the county placement draws from its own stream: the others stay as they were
+        self.county_rnd = Stream(seed, "plan", "counties").python()
+        self.county_counts: dict[str, int] = {}
         self._reserve()
         self._townships()
 
@@ -391,12 +395,140 @@ class Planner:
             k_by_prov = self._cluster_split(tg)
             for prov in sorted(PROVINCES):
                 self._step_province(prov, e, tg.provinces.get(prov, 0), k_by_prov.get(prov, 0))
+            self._place_counties(e)
             self._ensure_pair(e)
+            self._check_counties(e)
             sales = self._sales_towns(e, tg, sales_prev)
             sales_prev = set(sales)
             if e in editions:
                 plans.append(self._edition_plan(e, tg, sales))
         return plans
+
+    # --- counties: the published clusters ----------------------------------------------
+    def _place_counties(self, e: int) -> None:
+        """Move villages between the county-level units of each province so that the
+        edition shows the published counties, cities and clusters (:mod:`.counties`),
+        then deal each changed unit's villages to its townships, the province keeping its
+        number of towns."""
+        targets = county_targets(e, self.scale)
+        if targets.empty:
+            return
+        by_county: dict[str, list[_Township]] = {}
+        for tw in self.townships.values():
+            by_county.setdefault(tw.code[:6], []).append(tw)
+        counts = {c: sum(tw.c for tw in lst) for c, lst in by_county.items()}
+        capacity = {c: sum(tw.cap for tw in lst) for c, lst in by_county.items()}
+        placed = place(counts, capacity, targets, self.county_rnd)
+        changed = {c for c in counts if placed[c] != counts[c]}
+        for prov in sorted({c[:2] for c in changed}):
+            units = {c: by_county[c] for c in by_county if c[:2] == prov}
+            self._deal(e, units, {c: placed[c] for c in units}, changed)
+        self.county_counts = placed
+
+    def _check_counties(self, e: int) -> None:
+        """The townships hold what the placement gave each unit (the town near miss moves
+        a village only when no township has two: never once the counties are placed)."""
+        if not self.county_counts:
+            return
+        held: dict[str, int] = {}
+        for tw in self.townships.values():
+            held[tw.code[:6]] = held.get(tw.code[:6], 0) + tw.c
+        off = {c: (n, held.get(c, 0)) for c, n in self.county_counts.items() if held.get(c, 0) != n}
+        if off:
+            raise AssertionError(f"edition {e}: units placed, held: {dict(list(off.items())[:5])}")
+        self.county_counts = {}
+
+    def _deal(
+        self,
+        e: int,
+        units: dict[str, list[_Township]],
+        target: dict[str, int],
+        changed: set[str],
+    ) -> None:
+        """Deal each changed unit's villages to its townships, keeping the province's
+        number of towns (countable townships with >= 3 villages)."""
+
+        def town(tw: _Township) -> bool:
+            return tw.c >= 3 and self._countable(tw, e)
+
+        k_total = sum(1 for lst in units.values() for tw in lst if town(tw))
+        k: dict[str, int] = {}
+        bounds: dict[str, tuple[int, int]] = {}
+        for c, lst in units.items():
+            now = sum(1 for tw in lst if town(tw))
+            if c not in changed:
+                k[c] = now
+                bounds[c] = (now, now)
+                continue
+            t = target[c]
+            can = sorted(
+                (tw for tw in lst if self._countable(tw, e) and tw.cap >= 3),
+                key=lambda tw: -(tw.cap - min(2, tw.cap)),
+            )
+            room = sum(
+                min(2, tw.cap) if self._countable(tw, e) else tw.cap for tw in lst
+            )  # without any town
+            least = 0
+            while room < t and least < len(can):
+                room += can[least].cap - min(2, can[least].cap)
+                least += 1
+            if room < t:
+                raise ValueError(f"edition {e}: unit {c} cannot hold {t} Taobao villages")
+            most = min(t // 3, len(can))
+            bounds[c] = (least, most)
+            k[c] = min(max(now, least), most)
+        gap = k_total - sum(k.values())
+        order = sorted(changed & set(units), key=lambda c: (-target[c], c))
+        while gap:
+            step = 1 if gap > 0 else -1
+            fit = [c for c in order if bounds[c][0] <= k[c] + step <= bounds[c][1]]
+            if not fit:
+                raise ValueError(f"edition {e}: province {next(iter(units))[:2]} loses a town")
+            k[fit[0]] += step
+            gap -= step
+        for c in sorted(changed & set(units)):
+            self._deal_unit(e, units[c], target[c], k[c])
+
+    def _deal_unit(self, e: int, lst: list[_Township], t: int, k: int) -> None:
+        """``t`` villages over the townships of one unit, exactly ``k`` of them towns:
+        the largest townships stay towns and keep what they had, the rest goes to towns
+        by attachment (weights: their villages), then to the others up to 2 each."""
+        rnd = self.county_rnd
+        countable = [tw for tw in lst if self._countable(tw, e)]
+        can = sorted(
+            (tw for tw in countable if tw.cap >= 3), key=lambda tw: (-tw.c, -tw.cap, tw.code)
+        )
+        towns = can[:k]
+
+        def high(tw: _Township, chosen: list[_Township]) -> int:
+            return tw.cap if tw in chosen or not self._countable(tw, e) else min(2, tw.cap)
+
+        if sum(high(tw, towns) for tw in lst) < t:  # the roomiest ones must be the towns
+            towns = sorted(can, key=lambda tw: (-tw.cap, tw.code))[:k]
+        got = {tw.code: (3 if tw in towns else 0) for tw in lst}
+        left = t - 3 * k
+        for tw in sorted(lst, key=lambda tw: (-tw.c, tw.code)):  # keep what each had
+            add = max(0, min(tw.c - got[tw.code], high(tw, towns) - got[tw.code], left))
+            got[tw.code] += add
+            left -= add
+        while left > 0:
+            big = [tw for tw in lst if got[tw.code] >= 3 and got[tw.code] < high(tw, towns)]
+            big += [
+                tw
+                for tw in lst
+                if not self._countable(tw, e) and got[tw.code] < 3 and got[tw.code] < tw.cap
+            ]
+            if big:
+                tw = rnd.choices(big, weights=[got[t.code] + 1 for t in big])[0]
+            else:
+                small = [tw for tw in lst if got[tw.code] < high(tw, towns)]
+                if not small:
+                    raise ValueError(f"edition {e}: no township left for a village")
+                tw = small[rnd.randrange(len(small))]
+            got[tw.code] += 1
+            left -= 1
+        for tw in lst:
+            tw.c = got[tw.code]
 
     def _ensure_pair(self, e: int) -> None:
         """Keep one township with exactly two Taobao villages (a town near miss)."""
