@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import re
-import shutil
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,19 +14,10 @@ import pytest
 from taobao_pipeline.report import report_path
 from taobao_pipeline.report.build import RUNTIME_MARK, build_report, cache_dir, vega_bundle
 from taobao_pipeline.report.charts import SERIES
+from taobao_pipeline_tests.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing
 from taobao_pipeline_tests.generated_run import GeneratedRun
 from taobao_pipeline_tests.warehouse_queries import read_table
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CHARTS = [
     "chart-record",
     "chart-money",
@@ -119,16 +109,8 @@ def test_the_report_asset_shows_the_file_the_headline_and_the_charts(
     assert f"| Taobao villages, 2020 | {villages:,} |" in metadata["headline"].value
 
 
-def _browser_available() -> str | None:
-    """Why the browser test cannot run here, or None."""
-    if not Path(CHROMIUM).exists():
-        how = "scripts/install-browser.sh" if shutil.which("apt-get") else "no apt-get"
-        return f"{CHROMIUM} is missing ({how})"
-    return None
-
-
 def test_the_report_in_a_real_browser(report: Path, tmp_path: Path) -> None:
-    reason = _browser_available()
+    reason = browser_missing()
     if reason:
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
