@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from taobao_pipeline.defs import freshness
 from taobao_pipeline.defs.assets import designations, official_lists_import, report, staged_inputs
 from taobao_pipeline.defs.assets.reference import published_record
 from taobao_pipeline.defs.automation import (
@@ -43,7 +44,7 @@ all_assets = code_references(
     ]
 )
 # the other checks are declared with the step that judges them (defs/checks.py)
-all_checks = dg.load_asset_checks_from_modules([official_lists_import, designations])
+all_checks = dg.load_asset_checks_from_modules([official_lists_import, designations, freshness])
 
 # in one process wherever it is launched (UI, schedule, sensor, backfill), as from the
 # command line: the steps share cores by threads already, and a process per step cost 58.5
@@ -64,6 +65,7 @@ defs = dg.Definitions(
         retry_sensor(designation_job),
         failure_alert_sensor(),
         dead_run_sensor(),
+        freshness.edition_deadline,
     ],
     assets=all_assets,
     asset_checks=all_checks,

@@ -24,9 +24,11 @@ import yaml
 from dagster._core.instance.ref import InstanceRef
 
 from taobao_pipeline.definitions import defs
+from taobao_pipeline.defs import freshness
 from taobao_pipeline.defs.automation import ATTEMPT, ORIGIN, RETRY_OF
 from taobao_pipeline.defs.resources import PathsResource, RulesResource
 from taobao_pipeline.defs.runner import JOB, run_config
+from taobao_pipeline.rules import Rules
 from taobao_pipeline.warehouse import PAUSE_AT
 from taobao_pipeline_tests.command import COMMAND
 from taobao_pipeline_tests.raw_files import write_edition
@@ -224,11 +226,25 @@ def test_the_instance_monitors_and_retries_runs() -> None:
     assert config["telemetry"]["enabled"] is False
 
 
-def test_the_yearly_tables_have_freshness_policies() -> None:
+def test_a_missing_edition_fails_its_deadline_check_once_due() -> None:
+    """In December the year's edition is due (1 September): missing, its check fails
+    saying so; published, or before the deadline, it passes."""
+    rules = Rules()
+    december, july = dt.date(2026, 12, 7), dt.date(2026, 7, 20)
+    assert freshness.latest_due(december) == 2026 and freshness.latest_due(july) == 2025
+    missing = freshness.on_time(2026, {2024, 2025}, december, rules)
+    assert not missing.passed and missing.severity == dg.AssetCheckSeverity.WARN
+    assert missing.summary == (
+        "Edition 2026 is missing: its cut-off month (June 2026) and its deadline "
+        "(1 September 2026) have passed and it is not published"
+    )
+    assert freshness.on_time(2026, {2026}, december, rules).passed
+    assert freshness.on_time(2026, set(), july, rules).passed
     graph = defs.resolve_asset_graph()
-    for table in ("national_summary", "taobao_villages", "taobao_towns", "province_summary"):
-        policy = graph.get(dg.AssetKey(table)).freshness_policy
-        assert isinstance(policy, dg.FreshnessPolicy), table
+    assert dg.AssetCheckKey(dg.AssetKey("national_summary"), "edition_on_time") in set(
+        graph.asset_check_keys
+    )
+    assert defs.resolve_sensor_def("edition_deadline") is not None
 
 
 def test_launched_runs_execute_in_process() -> None:

@@ -8,7 +8,6 @@ every table replaces the editions' rows in one transaction (with the staged inpu
 asset's materialization therefore means: the table, as published.
 """
 
-import datetime as dt
 from collections.abc import Iterator
 
 import dagster as dg
@@ -68,13 +67,6 @@ DESCRIPTIONS = {
     "and active shops of Taobao villages, provinces with a Taobao village.",
 }
 
-# The yearly tables are due each year between the close of the window (the end of June by
-# default; the schedule runs on 15 July) and 1 September: a year without a publish in that
-# time shows the tables as overdue in the UI (Assets, freshness) until an edition lands.
-YEARLY = dg.FreshnessPolicy.cron(
-    deadline_cron="0 0 1 9 *", lower_bound_delta=dt.timedelta(days=62), timezone="Asia/Shanghai"
-)
-
 # in topological order: a multi-asset yields its tables in that order
 DESIGNATION_SPECS = [
     table_spec(
@@ -92,7 +84,6 @@ DESIGNATION_SPECS = [
             STATEMENTS[t].inputs,
             group_name=GROUP,
             kinds=KINDS,
-            freshness_policy=YEARLY,
         )
         for t in COMPUTED_TABLES
     ),
