@@ -151,9 +151,18 @@ SECTIONS = [
         "villages. The selector below the charts changes the edition of the map and the ranking.",
     ),
     (
-        "chart-counties",
+        "chart-clusters",
         "Clusters",
-        "The counties with the most Taobao villages in the latest edition.",
+        "AliResearch's Taobao village clusters per edition: county-level units with 10 or "
+        "more Taobao villages (large from 30, super-large from 100; the unit stands in for "
+        "'adjoining', the data carrying no coordinates), and the share of villages inside "
+        "them, against the published figures.",
+    ),
+    (
+        "chart-counties",
+        "The top counties",
+        "The county-level units with the most Taobao villages, coloured by tier; the selector "
+        "below the chart changes the edition.",
     ),
     (
         "chart-audit",
@@ -185,6 +194,8 @@ def build_specs(conn: duckdb.DuckDBPyConnection) -> tuple[Headline, list[int], d
     finally:
         conn.unregister("tiles")
     official = query(conn, "official") if _table_exists(conn, "official_reconciliation") else None
+    # a warehouse of an earlier version has no county table until its next run
+    counties = _table_exists(conn, "county_summary")
     reasons = query(conn, "reasons")
     charts_by_id = {
         "chart-record": charts.record(
@@ -199,9 +210,10 @@ def build_specs(conn: duckdb.DuckDBPyConnection) -> tuple[Headline, list[int], d
         ),
         "chart-regions": charts.regions(query(conn, "regions")),
         "chart-provinces": charts.provinces(provinces, editions),
-        "chart-counties": charts.counties(
-            query(conn, "counties", top=TOP_COUNTIES), headline.edition
-        ),
+        "chart-clusters": charts.clusters(query(conn, "clusters")) if counties else None,
+        "chart-counties": charts.counties(query(conn, "counties", top=TOP_COUNTIES), editions)
+        if counties
+        else None,
         "chart-audit": charts.audit(query(conn, "audit")),
         "chart-reasons": charts.reasons(reasons) if reasons.height else None,
         "chart-official": charts.official(official)

@@ -196,29 +196,130 @@ def provinces(rows: pl.DataFrame, editions: list[int]) -> alt.HConcatChart:
     return _configure(chart)
 
 
-def counties(rows: pl.DataFrame, edition: int) -> alt.Chart:
-    """The counties with the most Taobao villages in the latest edition."""
+#: AliResearch's tiers of Taobao village clusters, as ``clusters.sql`` names them
+TIERS = ["cluster (10-29)", "large (30-99)", "super-large (100+)"]
+TIER_COLORS = ["#a1d99b", "#31a354", "#006d2c"]
+
+
+def clusters(rows: pl.DataFrame) -> alt.LayerChart:
+    """Clusters per edition by tier (stacked bars), the share of Taobao villages inside
+    clusters (line) and the published figures (red diamonds)."""
+    base = alt.Chart(rows).encode(x=alt.X("edition:O", title="Edition"))
+    tooltip = [
+        alt.Tooltip("edition:O", title="Edition"),
+        alt.Tooltip("all_clusters:Q", title="Clusters (all tiers)", format=","),
+        alt.Tooltip("published_clusters:Q", title="Clusters, published", format=","),
+        alt.Tooltip("share_in_clusters:Q", title="Villages inside clusters", format=".1%"),
+        alt.Tooltip("published_share:Q", title="Inside clusters, published", format=".0%"),
+    ]
+    bars = (
+        base.mark_bar()
+        .encode(
+            y=alt.Y("clusters:Q", title="Clusters (count)", stack="zero"),
+            color=alt.Color(
+                "tier:N",
+                title="Tier (Taobao villages in the county-level unit)",
+                sort=TIERS,
+                scale=alt.Scale(domain=TIERS, range=TIER_COLORS),
+                legend=alt.Legend(orient="bottom", labelLimit=320, titleLimit=400),
+            ),
+            order=alt.Order("tier_order:Q"),
+            tooltip=[
+                alt.Tooltip("tier:N", title="Tier"),
+                alt.Tooltip("clusters:Q", title="Clusters"),
+            ]
+            + tooltip,
+        )
+        .transform_calculate(tier_order=f"indexof({TIERS}, datum.tier)")
+    )
+    published = (
+        base.transform_filter("datum.published_clusters != null")
+        .mark_point(size=70, filled=True, shape="diamond", color="#d62728", opacity=1)
+        .encode(y="mean(published_clusters):Q", tooltip=tooltip)
+    )
+    share_title = "Share of Taobao villages inside clusters (dashed line)"
+    share_axis = alt.Y(
+        "mean(share_in_clusters):Q",
+        title=share_title,
+        axis=alt.Axis(format="%"),
+        scale=alt.Scale(domain=[0, 1]),
+    )
+    share = base.mark_line(point=True, color="#222", strokeDash=[4, 2]).encode(
+        y=share_axis, tooltip=tooltip
+    )
+    published_share = (
+        base.transform_filter("datum.published_share != null")
+        .mark_point(size=70, filled=True, shape="diamond", color="#d62728", opacity=1)
+        .encode(
+            y=alt.Y(
+                "mean(published_share):Q",
+                title=share_title,
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            tooltip=tooltip,
+        )
+    )
+    chart = (
+        alt.layer(alt.layer(bars, published), alt.layer(share, published_share))
+        .resolve_scale(y="independent")
+        .properties(
+            width=640,
+            height=280,
+            title=_title(
+                "Taobao village clusters by tier, and the share of villages inside them",
+                f"{WAREHOUSE} (national_summary, reconciliation); {PUBLISHED} (red diamonds).",
+                "A cluster is a county-level unit with 10 or more Taobao villages, standing "
+                "in for AliResearch's 'adjoining' villages.",
+            ),
+        )
+    )
+    return _configure(chart)
+
+
+def counties(rows: pl.DataFrame, editions: list[int]) -> alt.Chart:
+    """The county-level units with the most Taobao villages in the edition chosen in the
+    selector (the latest by default), coloured by cluster tier."""
+    edition = alt.param(
+        name="county_edition",
+        value=editions[-1],
+        bind=alt.binding_select(options=editions, name="Edition "),
+    )
     label = pl.col("county").fill_null(pl.col("county_code"))
     data = rows.with_columns(label=label + " (" + pl.col("province").fill_null("") + ")")
+    domain = [*TIERS, "below 10"]
+    names = {"cluster": TIERS[0], "large": TIERS[1], "super_large": TIERS[2]}
+    data = data.with_columns(tier=pl.col("tier").replace(names))
     chart = (
         alt.Chart(data)
-        .mark_bar(color="#31a354")
+        .transform_filter("datum.edition == county_edition")
+        .mark_bar()
         .encode(
             y=alt.Y("label:N", sort="-x", title=None),
             x=alt.X("taobao_villages:Q", title="Taobao villages (count)"),
+            color=alt.Color(
+                "tier:N",
+                title="Tier",
+                sort=domain,
+                scale=alt.Scale(domain=domain, range=[*TIER_COLORS, "#bdbdbd"]),
+            ),
             tooltip=[
-                alt.Tooltip("county:N", title="County"),
+                alt.Tooltip("edition:O", title="Edition"),
+                alt.Tooltip("county:N", title="County-level unit"),
                 alt.Tooltip("province:N", title="Province"),
+                alt.Tooltip("tier:N", title="Tier"),
                 alt.Tooltip("taobao_villages:Q", title="Taobao villages", format=","),
+                alt.Tooltip("taobao_towns:Q", title="Taobao towns", format=","),
                 alt.Tooltip("active_shops:Q", title="Active shops", format=","),
                 alt.Tooltip("revenue_rmb_bn:Q", title="Revenue (RMB billion)", format=",.2f"),
             ],
         )
+        .add_params(edition)
         .properties(
             width=520,
             title=_title(
-                f"Clusters: the counties with the most Taobao villages, {edition}",
-                f"{WAREHOUSE} (taobao_villages).",
+                "The county-level units with the most Taobao villages",
+                f"{WAREHOUSE} (county_summary); choose the edition below the chart.",
             ),
         )
     )

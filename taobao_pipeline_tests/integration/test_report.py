@@ -23,6 +23,7 @@ CHARTS = [
     "chart-money",
     "chart-regions",
     "chart-provinces",
+    "chart-clusters",
     "chart-counties",
     "chart-audit",
     "chart-reasons",

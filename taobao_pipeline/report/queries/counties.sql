@@ -1,9 +1,12 @@
--- The counties with the most Taobao villages in the latest edition (the clusters).
-SELECT county_code, any_value(county_name) AS county, any_value(province_name) AS province,
-       count(*) AS taobao_villages, sum(active_shops)::BIGINT AS active_shops,
-       sum(revenue_rmb)::DOUBLE / 1e9 AS revenue_rmb_bn
-FROM taobao_villages
-WHERE edition = (SELECT max(edition) FROM national_summary)
-GROUP BY county_code
-ORDER BY taobao_villages DESC, revenue_rmb_bn DESC, county_code
-LIMIT $top
+-- The county-level units with the most Taobao villages, per edition (the chart's selector
+-- picks one): the top $top of each edition, with their tier and province.
+SELECT edition, county_code, county_name AS county, province_name AS province,
+       taobao_villages, taobao_towns, active_shops,
+       revenue_rmb::DOUBLE / 1e9 AS revenue_rmb_bn,
+       coalesce(tier, 'below 10') AS tier
+FROM county_summary
+WHERE taobao_villages > 0
+QUALIFY row_number() OVER (
+    PARTITION BY edition ORDER BY taobao_villages DESC, revenue_rmb DESC, county_code
+) <= $top
+ORDER BY edition, taobao_villages DESC
