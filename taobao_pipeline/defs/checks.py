@@ -128,6 +128,34 @@ def judge_all(
     return for_each_edition(keys, one)
 
 
+def only_checks(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    specs: list[dg.AssetSpec],
+    checks: list[Check],
+    t: Thresholds,
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output] | None:
+    """A run of a step's checks alone (the UI's *Execute* on them, for chosen editions):
+    they are judged on the editions' staged tables, and nothing is built or published.
+    None when the run builds the step's assets (``specs``): all of them, as the step
+    publishes an edition whole (a part of them is refused, saying so)."""
+    every = {s.key for s in specs}
+    if context.selected_asset_keys == every:
+        return None
+    if context.selected_asset_keys:
+        raise dg.Failure(
+            f"{context.op_def.name} builds and publishes its tables together: select all of "
+            f"them ({', '.join(sorted(k.to_user_string() for k in every))}) or only checks"
+        )
+    chosen = [
+        c
+        for c in checks
+        if dg.AssetCheckKey(dg.AssetKey(c.asset), c.name) in context.selected_asset_check_keys
+    ]
+    keys = [int(k) for k in context.partition_keys]
+    return evaluations(context, chosen, judge_all(warehouse, keys, chosen, t))
+
+
 def gate(verdicts: dict[int, dict[str, Verdict]], checks: Iterable[Check]) -> dict[int, list[str]]:
     """The quality gate: per edition, the checks that failed with ERROR severity, each as
     ``asset:check: sentence``. Such an edition is not published unless the operator says
@@ -172,7 +200,10 @@ def evaluations(
     """One result per check and edition, each carrying its edition (a range run's too),
     then the check's output. ``overridden``: the operator's reason to publish over a
     failed gate, said with each failure it overrode (then no longer blocking)."""
+    chosen = context.selected_asset_check_keys
     for c in checks:
+        if dg.AssetCheckKey(dg.AssetKey(c.asset), c.name) not in chosen:
+            continue  # judged (a blocking check still stops the step), not recorded
         for edition, by in sorted(verdicts.items()):
             verdict = by[c.key]
             if overridden and verdict.failed_with_error:
@@ -220,13 +251,10 @@ def _rejected_share(source: str) -> Judge:
         over = "error" if share > t.error_share else "warning" if share > t.warn_share else ""
         limit = t.error_share if over == "error" else t.warn_share
         shown = f"{share:.1%}" if share >= Decimal("0.01") or not share else f"{share:.2%}"
-        summary = (
-            f"{shown} of {NOUNS[source]} rows rejected ({_n(rejected)} of {_n(read)}); "
-            + (
-                f"{over} threshold {limit:.0%}"
-                if over
-                else f"under the warning threshold {t.warn_share:.0%}"
-            )
+        summary = f"{shown} of {NOUNS[source]} rows rejected ({_n(rejected)} of {_n(read)}); " + (
+            f"{over} threshold {limit:.0%}"
+            if over
+            else f"under the warning threshold {t.warn_share:.0%}"
         )
         cases = stg.conn.execute(REJECTED_CASES, {"s": source}).fetchall() if rejected else []
         return Verdict(

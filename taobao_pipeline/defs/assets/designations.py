@@ -25,6 +25,7 @@ from taobao_pipeline.defs.checks import (
     gate,
     judge_all,
     matches_published_record,
+    only_checks,
     override_notes,
     verdicts_of_record,
 )
@@ -132,6 +133,7 @@ RECORD = next(c for c in DESIGNATION_CHECKS if c.judge is matches_published_reco
     check_specs=[c.spec() for c in DESIGNATION_CHECKS],
     partitions_def=editions,
     backfill_policy=SINGLE_RUN,
+    can_subset=True,  # its checks alone, from the UI: judged on the staged editions
 )
 def designate_and_publish(
     context: dg.AssetExecutionContext,
@@ -149,6 +151,10 @@ def designate_and_publish(
     carry its own figures, whatever the run's range."""
     keys, wh = edition_keys(context), paths.warehouse
     thresholds = quality.thresholds(rules.rules())
+    checks_alone = only_checks(context, wh, DESIGNATION_SPECS, DESIGNATION_CHECKS, thresholds)
+    if checks_alone is not None:
+        yield from checks_alone
+        return
     stories: dict[str, dict[int, dict[str, object]]] = {}
     for table in COMPUTED_TABLES:
 

@@ -17,6 +17,7 @@ from taobao_pipeline.defs.checks import (
     evaluations,
     gate,
     judge_all,
+    only_checks,
 )
 from taobao_pipeline.defs.metadata import SINGLE_RUN, markdown_table, per_edition, rows, table_spec
 from taobao_pipeline.defs.partitions import edition_keys, editions, for_each_edition
@@ -94,6 +95,7 @@ def revenue_rows(paths: PathsResource) -> Callable[[int], int]:
     check_specs=[c.spec() for c in INPUT_CHECKS],
     partitions_def=editions,
     backfill_policy=SINGLE_RUN,
+    can_subset=True,  # its checks alone, from the UI: judged on the staged editions
 )
 def ingest_extracts(
     context: dg.AssetExecutionContext,
@@ -107,6 +109,10 @@ def ingest_extracts(
     run here, before anything is computed, unless the operator publishes anyway."""
     keys, wh = edition_keys(context), paths.warehouse
     thresholds = quality.thresholds(rules.rules())
+    checks_alone = only_checks(context, wh, INPUT_SPECS, INPUT_CHECKS, thresholds)
+    if checks_alone is not None:
+        yield from checks_alone
+        return
 
     for source, asset in SOURCE_ASSETS.items():
 
