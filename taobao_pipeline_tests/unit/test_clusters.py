@@ -27,6 +27,7 @@ VILLAGES = {
     "130534": 99,
 }
 SALES_TOWN_ONLY = "440515"  # a county whose one Taobao town has no Taobao village
+AREA_KINDS = ("county", "prefecture")
 
 
 def _village_rows() -> pl.DataFrame:
@@ -162,3 +163,17 @@ def test_clusters_and_counties_are_reconciled(edition: duckdb.DuckDBPyConnection
     # the share is published in whole points: one point either way is within tolerance
     assert share["absolute_tolerance"] == 1
     assert share["within_tolerance"] == (abs(float(share["computed"]) - 73) <= 1)
+
+
+def test_the_cluster_figures_are_sourced_and_yiwu_2018_is_planned_only() -> None:
+    from taobao_pipeline.generator.priors import COUNTY_STAND_INS
+    from taobao_pipeline.published_record import AREA_CODES, FIGURES
+
+    kinds = ("clusters", "large_clusters", "super_large_clusters", "share_in_clusters")
+    new = [f for f in FIGURES if f.measure in kinds or f.measure.split(":")[0] in AREA_KINDS]
+    assert len(new) == 21
+    assert all("http" in f.source for f in new)  # each with the page it was read from
+    assert {f.measure for f in new if ":" in f.measure} <= set(AREA_CODES)
+    # 义乌's 134 of 2018: its page could not be read, so the generator plans it, unrecorded
+    assert (2018, "county:义乌市") not in {(f.edition, f.measure) for f in FIGURES}
+    assert COUNTY_STAND_INS[(2018, "330782")][0] == 134
