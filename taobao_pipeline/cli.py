@@ -43,7 +43,7 @@ def _print_frame(frame: pl.DataFrame) -> None:
         tbl_hide_dataframe_shape=True,
         tbl_hide_column_data_types=True,
         fmt_str_lengths=80,
-        tbl_width_chars=200,
+        tbl_width_chars=1000,  # --wide: every column of national_summary, never elided
         thousands_separator=False,
     ):
         print(frame)
