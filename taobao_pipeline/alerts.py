@@ -1,5 +1,5 @@
-"""Telling the operator that a run failed: to a log file always, and to a webhook and by
-e-mail when configured.
+"""Telling the operator that a run failed, or recovered: to a log file always, and to a
+webhook and by e-mail when configured.
 
 Configured by the environment only, so that no secret is ever in a file of the repository
 (``deploy/env.example`` lists the variables; the services read them from an environment
@@ -32,31 +32,36 @@ TIMEOUT = 10  # seconds for a webhook or a mail server
 
 @dataclass(frozen=True)
 class Alert:
-    """What the operator needs: which editions, what failed, what to do, where to look."""
+    """What the operator needs: which editions, where the run stands (``stand``: attempt n
+    of N and the next try, or final), what failed and what to do (each failure a line,
+    its advice indented below it, said once), the run to look at.
+
+    A ``recovered`` alert is one line: a retry of a failed run succeeded (``stand`` says
+    which attempt, after which failure)."""
 
     editions: str
     failures: list[str]
     run_id: str
     origin: str
+    stand: str = "final"
+    recovered: bool = False
+    next_step: str = ""
 
     @property
     def subject(self) -> str:
-        return f"taobao-pipeline: {self.editions} failed ({self.origin})"
+        if self.recovered:
+            return f"taobao-pipeline: {self.editions} recovered ({self.origin})"
+        return f"taobao-pipeline: {self.editions} failed ({self.origin}), {self.stand}"
 
     @property
     def text(self) -> str:
-        lines = [f"{self.subject}, run {self.run_id}."]
+        if self.recovered:
+            return f"{self.subject}: {self.stand}. Run {self.run_id}."
+        lines = [f"{self.subject}. Run {self.run_id}."]
         lines += [f"- {f}" for f in self.failures]
-        lines.append(
-            "The warehouse keeps what it held for these editions. After fixing the cause, "
-            f"run again: taobao-pipeline run --editions {self.years} (or re-execute the run "
-            "in the Dagster UI, Runs)."
-        )
+        if self.next_step:
+            lines.append(self.next_step)
         return "\n".join(lines)
-
-    @property
-    def years(self) -> str:
-        return self.editions.removeprefix("editions ").removeprefix("edition ")
 
 
 def alert_log(env: Mapping[str, str] = os.environ) -> Path:

@@ -321,16 +321,27 @@ def load_audit_balances(stg: Staging, _: int, __: Thresholds) -> Verdict:
     )
 
 
-class QualityGateFailed(Exception):
-    """An edition failed a quality check of ERROR severity: it was not published."""
+class QualityGateFailed(dg.Failure):
+    """Editions failed a quality check of ERROR severity: they were not published.
+
+    A failure of the data, said as facts (the checks, figures, thresholds): what to do
+    depends on where the run was launched and is said by ``errors.Failure.advice``. Never
+    retried (``allow_retries=False``; ``errors.PREDICTABLE``): the same files fail the same
+    way."""
 
     def __init__(self, failed: dict[int, list[str]]) -> None:
-        editions = ",".join(str(e) for e in failed)
-        checks = "; ".join(f"edition {e}: {'; '.join(f)}" for e, f in failed.items())
-        # the rest of what to do is errors.ADVICE (a message is cut to an excerpt there)
+        if len(failed) == 1:
+            [(edition, checks)] = failed.items()
+            facts = "; ".join(checks)
+            text = f"edition {edition} not published: the quality gate failed: {facts}"
+        else:
+            editions = ",".join(str(e) for e in failed)
+            by_edition = "; ".join(f"edition {e}: {'; '.join(f)}" for e, f in failed.items())
+            text = f"editions {editions} not published: the quality gate failed: {by_edition}"
         super().__init__(
-            f"edition {editions} not published, the quality gate failed (to publish anyway: "
-            f'taobao-pipeline run --editions {editions} --publish-anyway "REASON"): {checks}'
+            text,
+            metadata={f"edition {e}": "; ".join(f) for e, f in failed.items()},
+            allow_retries=False,
         )
 
 

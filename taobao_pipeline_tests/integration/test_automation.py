@@ -15,7 +15,7 @@ import socketserver
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -25,7 +25,7 @@ from dagster._core.instance.ref import InstanceRef
 
 from taobao_pipeline.definitions import defs
 from taobao_pipeline.defs import freshness
-from taobao_pipeline.defs.automation import ATTEMPT, ORIGIN, RETRY_OF
+from taobao_pipeline.defs.automation import ATTEMPT, ORIGIN, RETRY_OF, retry_sensor
 from taobao_pipeline.defs.resources import PathsResource, RulesResource
 from taobao_pipeline.defs.runner import JOB, run_config
 from taobao_pipeline.rules import Rules
@@ -107,18 +107,18 @@ def test_the_sensor_waits_until_a_folder_is_still(
     assert [r.partition_key for r in tick(json.dumps(old)).run_requests] == []
 
 
-@pytest.fixture
-def failed_scheduled_run(tmp_path: Path) -> tuple[dg.DagsterInstance, dg.DagsterRun]:
-    """A run of designation_job, as the schedule starts it, that failed: its register is
-    not a CSV file."""
-    raw = tmp_path / "raw"
+def _scheduled_run(
+    tmp_path: Path, break_it: Callable[[Path, Path], None]
+) -> tuple[dg.DagsterInstance, dg.DagsterRun]:
+    """A run of designation_job for edition 2020, as the schedule starts it, after
+    ``break_it(raw, warehouse)``; it must fail."""
+    raw, warehouse = tmp_path / "raw", tmp_path / "w.duckdb"
     e = boundary_edition(2020)
     write_edition(raw, 2020, e.villages, e.shops, e.revenue)
-    (raw / "2020" / "villages.csv").unlink()
-    (raw / "2020" / "villages.csv").mkdir()  # a folder under a source's name
+    break_it(raw, warehouse)
     instance = dg.DagsterInstance.ephemeral()
     result = defs.resolve_job_def(JOB).execute_in_process(
-        run_config=run_config(raw, tmp_path / "w.duckdb"),
+        run_config=run_config(raw, warehouse),
         instance=instance,
         partition_key="2020",
         tags={ORIGIN: "schedule"},
@@ -128,11 +128,33 @@ def failed_scheduled_run(tmp_path: Path) -> tuple[dg.DagsterInstance, dg.Dagster
     return instance, result.dagster_run
 
 
+def _folder_for_a_file(raw: Path, _: Path) -> None:
+    (raw / "2020" / "villages.csv").unlink()
+    (raw / "2020" / "villages.csv").mkdir()  # a folder under a source's name
+
+
+def _foreign_changes(_: Path, warehouse: Path) -> None:
+    # a DuckDB session's unapplied changes beside the warehouse: the publish waits for them
+    warehouse.with_name(warehouse.name + ".wal").write_bytes(b"changes")
+
+
+@pytest.fixture
+def failed_scheduled_run(tmp_path: Path) -> tuple[dg.DagsterInstance, dg.DagsterRun]:
+    """A scheduled run that failed by its data: its register is a folder, not a file."""
+    return _scheduled_run(tmp_path, _folder_for_a_file)
+
+
+@pytest.fixture
+def busy_scheduled_run(tmp_path: Path) -> tuple[dg.DagsterInstance, dg.DagsterRun]:
+    """A scheduled run that failed for a reason that may pass: the warehouse is busy."""
+    return _scheduled_run(tmp_path, _foreign_changes)
+
+
 def test_a_failed_scheduled_run_is_retried_with_backoff_and_bounded(
-    failed_scheduled_run: tuple[dg.DagsterInstance, dg.DagsterRun],
+    busy_scheduled_run: tuple[dg.DagsterInstance, dg.DagsterRun],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    instance, run = failed_scheduled_run
+    instance, run = busy_scheduled_run
     sensor = defs.resolve_sensor_def("retry_failed_editions")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
@@ -146,9 +168,51 @@ def test_a_failed_scheduled_run_is_retried_with_backoff_and_bounded(
     [retry] = tick()
     assert retry.partition_key == "2020" and retry.run_key == f"retry-{run.run_id}"
     assert retry.tags[ATTEMPT] == "1" and retry.tags[RETRY_OF] == run.run_id
+    # a step that failed is never the instance's to retry as well
+    assert retry.tags["dagster/retry_on_asset_or_op_failure"] == "false"
     # the last allowed retry failed too: no more
     instance.add_run_tags(run.run_id, {ATTEMPT: "2"})
     assert tick() == []
+
+
+def test_a_failure_of_the_data_is_not_retried(
+    failed_scheduled_run: tuple[dg.DagsterInstance, dg.DagsterRun],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bad file fails the same way every time: retry_failed_editions leaves it, and
+    the instance's run_retries do not retry a failed step."""
+    instance, run = failed_scheduled_run
+    monkeypatch.setenv("TAOBAO_RETRY_DELAY_SECONDS", "0")
+    sensor = defs.resolve_sensor_def("retry_failed_editions")
+    with dg.build_sensor_context(instance=instance) as context:
+        assert sensor(context).run_requests == []
+    assert instance.get_run_by_id(run.run_id).tags["dagster/failure_reason"] == "STEP_FAILURE"
+
+
+def test_the_retry_sensor_states_its_real_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its description is written when the definitions load, with the daemon's setting."""
+    monkeypatch.setenv("TAOBAO_RETRY_DELAY_SECONDS", "90")
+    sensor = retry_sensor(defs.resolve_job_def(JOB))
+    assert "90 s after it failed, then 3 min after the retry failed" in sensor.description
+    monkeypatch.setenv("TAOBAO_RETRY_DELAY_SECONDS", "600")
+    sensor = retry_sensor(defs.resolve_job_def(JOB))
+    assert "10 min after it failed, then 20 min" in sensor.description
+
+
+def test_the_schedule_names_the_edition_it_waits_for(tmp_path: Path) -> None:
+    paths = PathsResource(raw_dir=str(tmp_path / "raw"), warehouse_path=str(tmp_path / "w.duckdb"))
+    context = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2026, 2, 15, 6, tzinfo=dt.UTC),
+        resources={"rules": RulesResource(), "paths": paths},
+    )
+    skip = defs.resolve_schedule_def("annual_designation")(context)
+    assert isinstance(skip, dg.SkipReason)
+    assert skip.skip_message == (
+        "no edition's cut-off month ended in January 2026: the next edition, 2026, is due "
+        "after its cut-off month (June) ends: 15 July 2026"
+    )
+    description = defs.resolve_schedule_def("annual_designation").description
+    assert "the next edition, " in description and "is due after its cut-off month" in description
 
 
 @pytest.fixture
@@ -175,6 +239,15 @@ def webhook() -> Iterator[tuple[str, list[dict]]]:
         server.server_close()
 
 
+def _alert_tick(instance: dg.DagsterInstance) -> None:
+    """One evaluation of alert_on_failure over every run status change of ``instance``."""
+    sensor = defs.resolve_sensor_def("alert_on_failure")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    cursor = json.dumps({"PIPELINE_FAILURE": -1, "PIPELINE_SUCCESS": -1})
+    with dg.build_sensor_context(instance=instance, cursor=cursor) as context:
+        sensor(context)
+
+
 def test_a_failed_run_alerts_in_the_log_and_on_the_webhook(
     failed_scheduled_run: tuple[dg.DagsterInstance, dg.DagsterRun],
     webhook: tuple[str, list[dict]],
@@ -186,22 +259,31 @@ def test_a_failed_run_alerts_in_the_log_and_on_the_webhook(
     log = tmp_path / "alerts" / "alerts.log"
     monkeypatch.setenv("TAOBAO_ALERT_LOG", str(log))
     monkeypatch.setenv("TAOBAO_ALERT_WEBHOOK", url)
-    [failure] = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
-    context = dg.build_run_status_sensor_context(
-        sensor_name="alert_on_failure",
-        dagster_instance=instance,
-        dagster_run=run,
-        dagster_event=failure.dagster_event,
-    ).for_run_failure()
-    sensor = defs.resolve_sensor_def("alert_on_failure")
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    sensor(context)
+    _alert_tick(instance)
 
     text = log.read_text()
-    assert "edition 2020 failed (schedule)" in text
+    assert "edition 2020 failed (schedule), final: not retried" in text  # where it stands
     assert "villages.csv" in text  # the failure itself: the file and its problem
-    assert "taobao-pipeline run --editions 2020" in text  # what to do
+    assert text.count("Fix or replace that file") == 1  # what to do, once
+    assert "--verbose" not in text and "taobao-pipeline run" not in text  # not a shell's
     assert [body["text"] for body in received] == [text.split(" ", 1)[1].rstrip("\n")]
+
+
+def test_a_failure_that_will_be_retried_says_when(
+    busy_scheduled_run: tuple[dg.DagsterInstance, dg.DagsterRun],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    instance, run = busy_scheduled_run
+    log = tmp_path / "alerts.log"
+    monkeypatch.setenv("TAOBAO_ALERT_LOG", str(log))
+    monkeypatch.setenv("TAOBAO_RETRY_DELAY_SECONDS", "600")
+    _alert_tick(instance)
+    [first, *rest] = log.read_text().splitlines()
+    record = instance.get_run_record_by_id(run.run_id)
+    at = dt.datetime.fromtimestamp(record.end_time + 600).astimezone()
+    assert f"edition 2020 failed (schedule), attempt 1 of 3, next try at {at:%H:%M}" in first
+    assert "Nothing to do yet: the outcome of the retry follows." in rest
 
 
 def test_a_webhook_that_cannot_be_reached_is_said_in_the_log(
@@ -334,6 +416,6 @@ def test_an_alert_is_mailed_when_a_mail_server_is_configured(tmp_path: Path) -> 
         server.shutdown()
         server.server_close()
     [message] = server.messages  # type: ignore[attr-defined]
-    assert "Subject: taobao-pipeline: edition 2021 failed (schedule)" in message
+    assert "Subject: taobao-pipeline: edition 2021 failed (schedule), final" in message
     assert "To: operator@example.org" in message
     assert "villages.csv is not a CSV file" in message
