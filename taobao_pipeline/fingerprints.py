@@ -148,7 +148,7 @@ def note_name(source: str) -> str:
 
 
 PROVENANCE_SCHEMA = TABLES["edition_provenance"].polars_schema()
-# the file of the one provenance row a withdrawn edition keeps
+# the file of the provenance row of a withdrawal (kept when the edition is published again)
 WITHDRAWN = "(withdrawn)"
 
 
@@ -298,7 +298,11 @@ def plan(
         except ExtractError:
             result.run[edition] = "input files missing"  # its run fails, naming the file
             continue
-        reason = _why_not_files(record, rules, edition)
+        # a withdrawal stays on record after the edition is published again: what the
+        # edition was computed from is the rows of its files
+        current = record.filter(pl.col("file") != WITHDRAWN)
+        withdrawn = current.is_empty() and not record.is_empty()
+        reason = "withdrawn" if withdrawn else _why_not_files(current, rules, edition)
         if reason is None:
             files[edition] = paths
         else:
@@ -306,7 +310,8 @@ def plan(
     # only the files that decide: hashed in parallel, once (the run's ingest reuses them)
     digests([p for paths in files.values() for p in paths])
     for edition, paths in files.items():
-        reason = _changed_files(records.filter(pl.col("edition") == edition), paths)
+        record = records.filter((pl.col("edition") == edition) & (pl.col("file") != WITHDRAWN))
+        reason = _changed_files(record, paths)
         if reason is None:
             result.skipped.append(edition)
         else:

@@ -581,11 +581,12 @@ TABLE_LIST: tuple[Table, ...] = (
                 "What the operator decided, in their words: an edition published over a "
                 "failed quality gate (the checks, figures and thresholds, and the reason "
                 "given with --publish-anyway), or withdrawn (file '(withdrawn)': the reason "
-                "given to withdraw); empty otherwise",
+                "given to withdraw; a withdrawal stays on record when the edition is "
+                "published again); empty otherwise",
                 type="VARCHAR",
             ),
         ),
-        ("edition", "file"),
+        ("edition", "file", "published_at"),
     ),
 )
 

@@ -324,8 +324,11 @@ class Warehouse:
             # all editions in one statement: DuckDB writes large batches faster
             conn.execute(f"INSERT INTO wh.{table} BY NAME SELECT * FROM read_parquet({files})")
         # what the editions were computed from, in the same transaction as their rows
+        # (the record of a withdrawal stays: the edition's history)
         conn.execute(
-            "DELETE FROM wh.edition_provenance WHERE list_contains($e, edition)", {"e": editions}
+            "DELETE FROM wh.edition_provenance WHERE list_contains($e, edition) "
+            "AND file <> $withdrawn",
+            {"e": editions, "withdrawn": WITHDRAWN},
         )
         if provenance is not None:
             conn.register("provenance", provenance.filter(pl.col("edition").is_in(editions)))
@@ -358,8 +361,10 @@ class Warehouse:
     def withdraw(self, edition: int, reason: str) -> dict[str, int]:
         """Remove ``edition`` from every table in one transaction, and replace its
         ``edition_provenance`` with one row saying so (file ``(withdrawn)``, the reason in
-        its note, the code and the time of the withdrawal). Returns the rows removed per
-        table; raises ``NotPublished`` if the edition is not in the warehouse."""
+        its note, the code and the time of the withdrawal), beside the rows of its earlier
+        withdrawals: they stay on record when the edition is published again. Returns the
+        rows removed per table; raises ``NotPublished`` if the edition is not in the
+        warehouse."""
         with self.hold([edition]), self.update() as conn:
             conn.execute("BEGIN")
             removed = {
@@ -378,7 +383,10 @@ class Warehouse:
                 raise NotPublished(
                     f"edition {edition} is not in {self.path}: there is nothing to withdraw"
                 )
-            conn.execute("DELETE FROM wh.edition_provenance WHERE edition = $e", {"e": edition})
+            conn.execute(
+                "DELETE FROM wh.edition_provenance WHERE edition = $e AND file <> $withdrawn",
+                {"e": edition, "withdrawn": WITHDRAWN},
+            )
             conn.execute(
                 "INSERT INTO wh.edition_provenance BY NAME SELECT $e AS edition, $f AS file, "
                 "$rules AS rules, $code AS code_version, $run AS run_id, $at AS published_at, "
