@@ -98,7 +98,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 1
     print()
     seconds = time.monotonic() - started
-    print(run_summary(warehouse, editions, sorted(todo.run), seconds, runs, home and str(home)))
+    print(
+        run_summary(
+            warehouse,
+            editions,
+            sorted(todo.run),
+            seconds,
+            runs,
+            home and str(home),
+            args.publish_anyway,
+        )
+    )
     if args.wide:
         _print_national(warehouse, editions)
     print_report_path(warehouse)

@@ -3,9 +3,14 @@ columns), every figure read from the warehouse the run published."""
 
 from __future__ import annotations
 
+import os
 import sys
+import urllib.parse
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+
+import duckdb
+import yaml
 
 from taobao_pipeline.editions import describe_editions
 from taobao_pipeline.warehouse import Warehouse
@@ -85,6 +90,52 @@ def _figures(warehouse: Path, editions: list[int]) -> tuple[list[tuple], int, in
     return national, read, rejected
 
 
+def _setting(value: object) -> str:
+    """A value of dagster.yaml: itself, or the environment variable it names."""
+    if isinstance(value, dict) and "env" in value:
+        return os.environ.get(str(value["env"]), f"${value['env']}")
+    return str(value)
+
+
+def run_history(dagster_home: str | None) -> tuple[str, bool]:
+    """Where the run history is, in words, and whether it is in PostgreSQL: as the
+    instance's dagster.yaml says (read as text: no Dagster loaded for a run that skips)."""
+    if not dagster_home:
+        return "not kept (no DAGSTER_HOME: the run's instance was a throwaway one)", False
+    home = Path(dagster_home)
+    try:
+        config = yaml.safe_load((home / "dagster.yaml").read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        config = {}
+    storage = config.get("storage") or {}
+    postgres = storage.get("postgres") if isinstance(storage, dict) else None
+    if isinstance(postgres, dict):
+        if postgres.get("postgres_url"):
+            url = urllib.parse.urlsplit(_setting(postgres["postgres_url"]))
+            where = f"database {url.path.lstrip('/')} on {url.hostname}:{url.port or 5432}"
+        else:
+            db = postgres.get("postgres_db") or {}
+            where = (
+                f"database {_setting(db.get('db_name', '?'))} on "
+                f"{_setting(db.get('hostname', '?'))}:{_setting(db.get('port', 5432))}"
+            )
+        return f"PostgreSQL, {where} (the instance: {_here(home)}/dagster.yaml)", True
+    return f"{_here(home)}", False
+
+
+def _ui(dagster_home: str | None, postgres: bool) -> str | None:
+    """How to open the UI on this run's history: ./ui.sh only when its history is the
+    project's own .dagster_home (it opens that one, whatever DAGSTER_HOME says)."""
+    if not dagster_home:
+        return None
+    home = Path(dagster_home).absolute()
+    if Path("ui.sh").exists() and home == (Path.cwd() / ".dagster_home"):
+        return "./ui.sh"
+    if postgres:
+        return "the UI of that instance (its webserver; docs/operations.md)"
+    return f"DAGSTER_HOME={_here(home)} dg dev"
+
+
 def run_summary(
     warehouse: Path,
     editions: list[int],
@@ -92,9 +143,11 @@ def run_summary(
     seconds: float,
     runs: int,
     dagster_home: str | None,
+    publish_anyway: str | None = None,
 ) -> str:
     """What the run did (``ran``: the editions computed, the others were unchanged), the
-    national figures of ``editions``, the latest in words, and where to go next."""
+    national figures of ``editions``, the latest in words, whether the quality gate was
+    overridden (``publish_anyway``, the reason given), and where to go next."""
     national, rows_read, rows_rejected = _figures(warehouse, editions)
     spans = describe_editions(ran)
     lines = [
@@ -124,15 +177,42 @@ def run_summary(
             f"Latest edition, {edition}: {_count(villages)} Taobao villages in "
             f"{_count(towns)} Taobao towns, revenue {rmb_words(revenue)}."
         )
-    lines += [f"Warehouse: {_here(warehouse)} (open it read-only)"]
-    if dagster_home:
-        lines.append(f"Run history: {_here(Path(dagster_home))}")
-    ui, me = ("./ui.sh" if Path("ui.sh").exists() else "dg dev"), _command()
+    if publish_anyway and ran:
+        over = _overridden(warehouse, ran)
+        which = f"edition{'s' if len(over) > 1 else ''} {describe_editions(over)}" if over else ""
+        lines.append(
+            f'--publish-anyway "{publish_anyway}": '
+            + (
+                f"{which} published over a failed quality gate; the reason and the checks "
+                "it overrode are in edition_provenance.note."
+                if over
+                else "no edition needed it (none failed the quality gate)."
+            )
+        )
+    history, postgres = run_history(dagster_home)
+    lines += [f"Warehouse: {_here(warehouse)} (open it read-only)", f"Run history: {history}"]
+    me, ui = _command(), _ui(dagster_home, postgres)
     lines += [
         "",
         "Next:",
         f'  {me} query "SELECT * FROM national_summary ORDER BY edition"',
         f'  {me} query "SELECT reason, count(*) FROM rejected_rows GROUP BY 1"',
-        f"  {ui:<14} the Dagster UI: this run under designation_job, lineage, checks",
     ]
+    if ui is not None:
+        lines.append(f"  {ui}: the Dagster UI, this run under designation_job, lineage, checks")
     return "\n".join(lines)
+
+
+def _overridden(warehouse: Path, editions: list[int]) -> list[int]:
+    """Which of ``editions`` were published over a failed quality gate, as their
+    ``edition_provenance.note`` says (none when the warehouse cannot be read now)."""
+    try:
+        with Warehouse(warehouse).read_only() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT edition FROM edition_provenance WHERE list_contains($e, "
+                "edition) AND note LIKE 'published over a failed quality gate%' ORDER BY 1",
+                {"e": editions},
+            ).fetchall()
+    except (duckdb.Error, FileNotFoundError):
+        return []
+    return [int(e) for (e,) in rows]

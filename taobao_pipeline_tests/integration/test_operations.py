@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -13,11 +14,17 @@ from taobao_pipeline.definitions import all_assets, all_checks, defs
 from taobao_pipeline.defs.automation import edition_closed, folder_fingerprint
 from taobao_pipeline.defs.resources import PathsResource, QualityResource, RulesResource
 from taobao_pipeline.defs.runner import run_editions
+from taobao_pipeline.fingerprints import plan
 from taobao_pipeline.rules import Rules
+from taobao_pipeline.summary import run_history, run_summary
 from taobao_pipeline.tables import EDITION_TABLES
+from taobao_pipeline.warehouse import Warehouse
+from taobao_pipeline_tests.command import cli
 from taobao_pipeline_tests.raw_files import write_edition
 from taobao_pipeline_tests.scenarios import Edition, boundary_edition
 from taobao_pipeline_tests.warehouse_queries import read_table
+
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def evaluations(results: list[dg.ExecuteInProcessResult]) -> dict[str, list]:
@@ -191,3 +198,56 @@ def test_computing_under_a_new_cut_off_asks_for_the_revenue_again(
     # window and are rejected, which the quality gate stops unless told why)
     anyway = QualityResource(publish_anyway="the window moved to May on purpose")
     run_editions(raw, warehouse, [2020], rules=may, quality=anyway)
+
+
+def test_a_withdrawal_stays_on_record_after_the_edition_is_published_again(
+    raw: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    run_editions(raw, warehouse, [2019, 2020])
+    record = "SELECT file, note FROM edition_provenance WHERE edition = 2020 ORDER BY published_at"
+    Warehouse(warehouse).withdraw(2020, "wrong register")
+    assert plan(raw, warehouse, [2019, 2020], Rules()).run == {2020: "withdrawn"}
+    run_editions(raw, warehouse, [2020])  # published again
+    rows = read_table(warehouse, record)
+    assert rows[0] == ("(withdrawn)", "withdrawn; reason: wrong register")
+    assert len(rows) > 1 and all(file != "(withdrawn)" for file, _ in rows[1:])
+    # the withdrawal on record does not make the edition run again: it is unchanged
+    assert plan(raw, warehouse, [2019, 2020], Rules()).skipped == [2019, 2020]
+    Warehouse(warehouse).withdraw(2020, "the register again")
+    notes = [note for file, note in read_table(warehouse, record) if file == "(withdrawn)"]
+    assert notes == ["withdrawn; reason: wrong register", "withdrawn; reason: the register again"]
+
+
+def test_the_summary_says_publish_anyway_and_where_the_history_is(
+    rejected_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reason = "rows broken on purpose"
+    warehouse = tmp_path / "w.duckdb"
+    done = cli(
+        "run", "--raw-dir", str(rejected_run.parent / "raw"), "--warehouse", str(warehouse),
+        "--publish-anyway", reason,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (
+        f'--publish-anyway "{reason}": edition 2020 published over a failed quality gate; '
+        "the reason and the checks it overrode are in edition_provenance.note."
+    ) in done.stdout
+    # the history of the instance in PostgreSQL is named there, not as the home folder
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(PROJECT / "deploy" / "dagster.yaml", home)
+    monkeypatch.setenv("DAGSTER_PG_HOST", "db.example.org")
+    monkeypatch.setenv("DAGSTER_PG_PORT", "5433")
+    monkeypatch.setenv("DAGSTER_PG_DB", "dagster")
+    history, postgres = run_history(str(home))
+    assert postgres and history.startswith("PostgreSQL, database dagster on db.example.org:5433")
+    summary = run_summary(warehouse, [2020], [2020], 5.0, 1, str(home))
+    assert "Run history: PostgreSQL, database dagster on db.example.org:5433" in summary
+    assert "./ui.sh" not in summary  # it would open the project's own history
+    assert "the UI of that instance" in summary
+    elsewhere = run_summary(warehouse, [2020], [2020], 5.0, 1, str(tmp_path / "elsewhere"))
+    assert "./ui.sh" not in elsewhere and "dg dev" in elsewhere
+    monkeypatch.chdir(PROJECT)  # ./run.sh's own history: ./ui.sh opens it
+    ours = run_summary(warehouse, [2020], [2020], 5.0, 1, str(PROJECT / ".dagster_home"))
+    assert "Run history: .dagster_home" in ours and "  ./ui.sh: the Dagster UI" in ours
