@@ -513,7 +513,7 @@ def failure_alert(
         run_id=run.run_id,
         origin=origin_label(run.tags),
         stand=str(stand),
-        next_step="Nothing to do yet: the outcome of the retry follows." if retried else "",
+        next_step="The outcome of the retry follows in another alert." if retried else "",
     )
 
 

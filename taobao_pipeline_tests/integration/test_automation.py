@@ -283,7 +283,7 @@ def test_a_failure_that_will_be_retried_says_when(
     record = instance.get_run_record_by_id(run.run_id)
     at = dt.datetime.fromtimestamp(record.end_time + 600).astimezone()
     assert f"edition 2020 failed (schedule), attempt 1 of 3, next try at {at:%H:%M}" in first
-    assert "Nothing to do yet: the outcome of the retry follows." in rest
+    assert "The outcome of the retry follows in another alert." in rest
 
 
 def test_a_webhook_that_cannot_be_reached_is_said_in_the_log(
