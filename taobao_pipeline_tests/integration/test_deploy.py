@@ -26,6 +26,7 @@ import pytest
 import yaml
 
 from taobao_pipeline.defs.runner import run_editions
+from taobao_pipeline_tests.command import cli
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES
 from taobao_pipeline_tests.services import (
     VENV_BIN,
@@ -408,3 +409,20 @@ def test_compose_shares_one_home_beside_postgres() -> None:
     assert "--require-hashes --no-deps -r requirements/main.txt" in dockerfile
     assert f"deploy/dagster.yaml {home}/dagster.yaml" in dockerfile
     assert f"DAGSTER_HOME={home}" in dockerfile
+
+
+def test_the_summary_names_the_postgresql_history(
+    production: dict[str, str], raw: Path, tmp_path: Path
+) -> None:
+    """A command run as the services run (their home, their database) says its history is
+    in PostgreSQL, and does not send the operator to ./ui.sh, which opens another one."""
+    done = cli(
+        "run", "--raw-dir", str(raw), "--warehouse", str(tmp_path / "w.duckdb"),
+        "--editions", "2020", env=os.environ | production,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    database, host, port = (
+        production[k] for k in ("DAGSTER_PG_DB", "DAGSTER_PG_HOST", "DAGSTER_PG_PORT")
+    )
+    assert f"Run history: PostgreSQL, database {database} on {host}:{port}" in done.stdout
+    assert "./ui.sh" not in done.stdout
