@@ -10,7 +10,9 @@ from taobao_pipeline.defs import freshness
 from taobao_pipeline.defs.assets import designations, official_lists_import, report, staged_inputs
 from taobao_pipeline.defs.assets.reference import published_record
 from taobao_pipeline.defs.automation import (
+    LOG_CONFIG,
     annual_schedule,
+    console_logger,
     dead_run_sensor,
     failure_alert_sensor,
     raw_folder_sensor,
@@ -56,6 +58,9 @@ designation_job = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description="Every asset of an edition, from the raw extracts to the published warehouse.",
     executor_def=ONE_PROCESS,
+    # Dagster's log at INFO, a data failure without its stack trace (launched from the UI
+    # too; the command line and the schedule give their own config)
+    config=LOG_CONFIG,
 )
 
 defs = dg.Definitions(
@@ -72,6 +77,7 @@ defs = dg.Definitions(
     jobs=[designation_job],
     # "Materialize" on the asset graph (the implicit asset job) runs in one process too
     executor=ONE_PROCESS,
+    loggers={"console": console_logger},
     resources={
         "paths": PathsResource.from_env(),
         "rules": RulesResource(),

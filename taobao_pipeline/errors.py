@@ -139,8 +139,9 @@ class Failure:
 
 
 def _blocking(failure: Failure) -> bool:
-    """A ``dg.Failure`` raised because blocking checks failed (designate_and_publish)."""
-    return failure.kind == "Failure" and "blocking checks failed" in failure.message
+    """Raised because blocking checks failed (designate_and_publish's BlockingChecksFailed,
+    or Dagster's own error for a blocking check)."""
+    return failure.kind in ("BlockingChecksFailed", "DagsterAssetCheckFailedError")
 
 
 def _years(text: str) -> str:

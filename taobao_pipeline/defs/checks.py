@@ -20,6 +20,7 @@ from decimal import Decimal
 import dagster as dg
 import polars as pl
 
+from taobao_pipeline.cluster_checks import cluster_tier_violations, villages_in_clusters_violations
 from taobao_pipeline.defs.metadata import markdown_table
 from taobao_pipeline.defs.partitions import editions, for_each_edition
 from taobao_pipeline.reconciliation import reconcile
@@ -345,6 +346,17 @@ class QualityGateFailed(dg.Failure):
         )
 
 
+class BlockingChecksFailed(dg.Failure):
+    """A blocking check failed for the run's editions: nothing was published. Never
+    retried: the same staged tables fail the same way."""
+
+    def __init__(self, editions: list[int], failed: list[str]) -> None:
+        super().__init__(
+            f"editions {editions} not published: blocking checks failed: {', '.join(failed)}",
+            allow_retries=False,
+        )
+
+
 def override_notes(failed: dict[int, list[str]], reason: str) -> dict[int, str]:
     """What ``edition_provenance`` records of editions published over a failed gate."""
     return {
@@ -468,6 +480,45 @@ def national_equals_provinces(stg: Staging, _: int, __: Thresholds) -> Verdict:
         "National minus the provinces' sum: "
         + ", ".join(f"{k} {'missing' if v is None else v}" for k, v in off.items()),
         cases=[{"figure": k, "national minus provinces": str(v)} for k, v in off.items()],
+    )
+
+
+def _violations(found: pl.DataFrame, held: str) -> Verdict:
+    """A verdict of the cluster tables' invariants: passed when ``found`` has no row."""
+    if found.is_empty():
+        return Verdict(True, held, figures={"violations": 0})
+    said = "; ".join(f"{n:,} {what}" for what, n in found["violation"].value_counts().iter_rows())
+    return Verdict(
+        False, said, figures={"violations": found.height}, cases=found.head(CASES).to_dicts()
+    )
+
+
+@check(
+    DESIGNATION_CHECKS,
+    "taobao_clusters",
+    "Villages in clusters <= villages: a cluster holds no more Taobao villages than its "
+    "county-level unit has (recounted from taobao_villages), and the nation's villages in "
+    "clusters are the clusters' sum and at most its Taobao villages.",
+)
+def villages_in_clusters(stg: Staging, _: int, __: Thresholds) -> Verdict:
+    return _violations(
+        villages_in_clusters_violations(stg.conn),
+        "Every cluster's Taobao villages are its unit's, and the villages in clusters are at "
+        "most the nation's Taobao villages",
+    )
+
+
+@check(
+    DESIGNATION_CHECKS,
+    "taobao_clusters",
+    "Tiers nested: each cluster's tier follows its Taobao villages (10, 30, 100), a "
+    "super-large cluster is large, no unit of 10 Taobao villages or more is left out, and "
+    "the nation counts super-large <= large <= clusters.",
+)
+def tiers_nested(stg: Staging, _: int, __: Thresholds) -> Verdict:
+    return _violations(
+        cluster_tier_violations(stg.conn),
+        "Every cluster's tier follows its Taobao villages, and the tiers are nested",
     )
 
 

@@ -101,9 +101,14 @@ def rows(count: int) -> dict[str, object]:
 
 
 NATIONAL = """
-SELECT taobao_villages, taobao_towns, revenue_rmb, active_shops, share_outside_east, provinces
+SELECT taobao_villages, taobao_towns, revenue_rmb, active_shops, share_outside_east, provinces,
+       clusters, large_clusters, super_large_clusters, share_in_clusters
 FROM national_summary
 """
+
+
+def _percent(share: object) -> float:
+    return round(float(share) * 100, 1) if share is not None else 0.0
 
 
 def national_figures(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
@@ -113,15 +118,30 @@ def national_figures(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
     found = conn.execute(NATIONAL).fetchall()
     if not found:
         return {}
-    villages, towns, revenue, shops, outside, provinces = found[0]
+    villages, towns, revenue, shops, outside, provinces, *clusters, inside = found[0]
     return {
         "taobao_villages": villages,
         "taobao_towns": towns,
         "revenue": dg.MetadataValue.text(money(revenue)),
         "revenue_rmb_billions": float(round(revenue / Decimal(10) ** 9, 2)),
         "active_shops": shops,
-        "outside_the_east_percent": round(float(outside) * 100, 1) if outside is not None else 0.0,
+        "outside_the_east_percent": _percent(outside),
         "provinces": provinces,
+    }
+
+
+def cluster_figures(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """An edition's Taobao village clusters by tier and the share of its Taobao villages
+    inside them (numbers, plotted one point per edition), from its ``national_summary``."""
+    found = conn.execute(NATIONAL).fetchall()
+    if not found:
+        return {}
+    *_, clusters, large, super_large, inside = found[0]
+    return {
+        "clusters": clusters,
+        "large_clusters": large,
+        "super_large_clusters": super_large,
+        "in_clusters_percent": _percent(inside),
     }
 
 
@@ -139,6 +159,11 @@ def _preview(conn: duckdb.DuckDBPyConnection, name: str) -> list[dict[str, objec
 def top_villages(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
     """The edition's ten Taobao villages of largest revenue."""
     return {"top_villages": markdown_table(_preview(conn, "top_villages"))}
+
+
+def clusters(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The edition's clusters (its twenty largest) as a table."""
+    return {"largest_clusters": markdown_table(_preview(conn, "cluster_preview"))}
 
 
 def provinces(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:

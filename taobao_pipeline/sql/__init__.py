@@ -8,7 +8,7 @@ from pathlib import Path
 
 FOLDER = Path(__file__).parent
 #: queries of an edition's staging for the UI's metadata, not tables
-PREVIEWS = ("top_villages", "province_preview")
+PREVIEWS = ("top_villages", "province_preview", "cluster_preview")
 
 
 @cache

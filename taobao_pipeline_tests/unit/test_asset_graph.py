@@ -42,6 +42,7 @@ UPSTREAM = {
     "report": {
         "national_summary",
         "province_summary",
+        "county_summary",
         "taobao_villages",
         "reconciliation",
         "load_audit",

@@ -17,6 +17,7 @@ from taobao_pipeline.computations import STATEMENTS, compute
 from taobao_pipeline.defs.checks import (
     DESIGNATION_CHECKS,
     INPUT_CHECKS,
+    BlockingChecksFailed,
     QualityGateFailed,
     Verdict,
     check_output,
@@ -31,6 +32,8 @@ from taobao_pipeline.defs.checks import (
 )
 from taobao_pipeline.defs.metadata import (
     SINGLE_RUN,
+    cluster_figures,
+    clusters,
     national_figures,
     per_edition,
     provinces,
@@ -119,8 +122,9 @@ DESIGNATION_SPECS = [
 STORIES = {
     "taobao_villages": (national_figures, top_villages),
     "taobao_towns": (national_figures,),
+    "taobao_clusters": (cluster_figures, clusters),
     "province_summary": (provinces,),
-    "national_summary": (national_figures,),
+    "national_summary": (national_figures, cluster_figures),
 }
 # judged on the staging before the publish; the record after it, on what it reconciled
 BEFORE_PUBLISH = [c for c in DESIGNATION_CHECKS if c.judge is not matches_published_record]
@@ -188,9 +192,7 @@ def designate_and_publish(
             verdicts[edition] |= by
         yield from evaluations(context, DESIGNATION_CHECKS, verdicts)
         if failed:
-            raise dg.Failure(
-                f"editions {keys} not published: blocking checks failed: {', '.join(failed)}"
-            )
+            raise BlockingChecksFailed(keys, failed)
         raise QualityGateFailed(stopped)
 
     # with what each edition was computed from, in the same transaction: `run` skips it

@@ -16,6 +16,7 @@ SHOWN = {
     "chart-record": "chart_villages_and_towns",
     "chart-regions": "chart_regions",
     "chart-provinces": "chart_provinces",
+    "chart-clusters": "chart_clusters",
     "chart-counties": "chart_top_counties",
     "chart-audit": "chart_data_quality",
 }
@@ -32,6 +33,7 @@ def image(spec: dict) -> dg.MetadataValue:
 DRAWN = (
     "national_summary",
     "province_summary",
+    "county_summary",
     "taobao_villages",
     "reconciliation",
     "load_audit",
