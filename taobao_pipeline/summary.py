@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import textwrap
 import urllib.parse
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -180,15 +181,13 @@ def run_summary(
     if publish_anyway and ran:
         over = _overridden(warehouse, ran)
         which = f"edition{'s' if len(over) > 1 else ''} {describe_editions(over)}" if over else ""
-        lines.append(
-            f'--publish-anyway "{publish_anyway}": '
-            + (
-                f"{which} published over a failed quality gate; the reason and the checks "
-                "it overrode are in edition_provenance.note."
-                if over
-                else "no edition needed it (none failed the quality gate)."
-            )
+        said = f'--publish-anyway "{publish_anyway}": ' + (
+            f"{which} published over a failed quality gate; the reason and the checks "
+            "it overrode are in edition_provenance.note."
+            if over
+            else "no edition needed it (none failed the quality gate)."
         )
+        lines += textwrap.wrap(said, 100, subsequent_indent="  ", break_long_words=False)
     history, postgres = run_history(dagster_home)
     lines += [f"Warehouse: {_here(warehouse)} (open it read-only)", f"Run history: {history}"]
     me, ui = _command(), _ui(dagster_home, postgres)
@@ -199,7 +198,10 @@ def run_summary(
         f'  {me} query "SELECT reason, count(*) FROM rejected_rows GROUP BY 1"',
     ]
     if ui is not None:
-        lines.append(f"  {ui}: the Dagster UI, this run under designation_job, lineage, checks")
+        said = "the Dagster UI, this run under designation_job, lineage, checks"
+        # within 100 columns: a long path puts the words on a line of their own
+        one = f"  {ui}: {said}"
+        lines += [one] if len(one) <= 100 else [f"  {ui}", f"      {said}"]
     return "\n".join(lines)
 
 

@@ -122,7 +122,9 @@ def test_run_on_a_terminal_shows_progress_and_a_summary_of_the_warehouse(
     assert len(_progress_lines(text)) == len(EXPECTED), screen
     # the summary: every line within 100 columns, its figures those of the warehouse
     summary = text[text.index("Ran editions 2019-2020") :]
-    assert max(len(line) for line in summary.splitlines()) <= 100
+    assert max(len(line) for line in summary.splitlines()) <= 100, [
+        line for line in summary.splitlines() if len(line) > 100
+    ]
     villages, towns, revenue, shops = read_table(
         warehouse,
         "SELECT taobao_villages, taobao_towns, revenue_rmb, active_shops "
