@@ -14,10 +14,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 # the project's virtualenv: dagster-webserver, dagster-daemon and dg beside this Python
 VENV_BIN = Path(sys.executable).parent
+PROJECT = Path(__file__).resolve().parents[1]  # workspace.yaml
 
 
 def free_port() -> int:
@@ -82,3 +84,29 @@ def stop(
                 os.killpg(server.pid, then)
     server.wait(timeout=patience)
     return None
+
+
+@contextlib.contextmanager
+def webserver(home: Path, raw: Path, warehouse: Path) -> Iterator[int]:
+    """The project's code location in Dagster's webserver on a free loopback port, on the
+    instance in ``home`` and the given paths; its port, until the block ends."""
+    port = free_port()
+    env = os.environ | {
+        "DAGSTER_HOME": str(home),
+        "TAOBAO_RAW_DIR": str(raw),
+        "TAOBAO_WAREHOUSE": str(warehouse),
+    }
+    server = subprocess.Popen(
+        [str(VENV_BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port)]
+        + ["-w", str(PROJECT / "workspace.yaml")],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_until_serving(port, server, timeout=120)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -7,8 +7,6 @@ backfill), and 2012 and 2016 on their own.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -18,35 +16,18 @@ import pytest
 from taobao_pipeline.summary import rmb_words
 from taobao_pipeline_tests.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing
 from taobao_pipeline_tests.generated_run import GeneratedRun
-from taobao_pipeline_tests.services import VENV_BIN, free_port, graphql, wait_until_serving
+from taobao_pipeline_tests.services import graphql
+from taobao_pipeline_tests.services import webserver as serve
 from taobao_pipeline_tests.warehouse_queries import read_table
 
-ROOT = Path(__file__).resolve().parents[2]
 RANGE = ("2019", "2020")
 
 
 @pytest.fixture(scope="module")
 def webserver(generated_run: GeneratedRun) -> Iterator[int]:
-    port = free_port()
-    env = os.environ | {
-        "DAGSTER_HOME": str(generated_run.dagster_home),
-        "TAOBAO_RAW_DIR": str(generated_run.root / "raw"),
-        "TAOBAO_WAREHOUSE": str(generated_run.warehouse),
-    }
-    server = subprocess.Popen(
-        [str(VENV_BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port)]
-        + ["-w", str(ROOT / "workspace.yaml")],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_until_serving(port, server, timeout=120)
+    run = generated_run
+    with serve(run.dagster_home, run.root / "raw", run.warehouse) as port:
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _latest(port: int, asset: str, edition: str) -> dict[str, object]:

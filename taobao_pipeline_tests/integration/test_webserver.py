@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import dagster as dg
 import pytest
 
 from taobao_pipeline.defs.runner import run_editions
 from taobao_pipeline_tests.raw_files import write_edition
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, boundary_edition
-from taobao_pipeline_tests.services import free_port, graphql, wait_until_serving
-
-ROOT = Path(__file__).resolve().parents[2]
+from taobao_pipeline_tests.services import graphql
+from taobao_pipeline_tests.services import webserver as serve
 
 
 @pytest.fixture(scope="module")
@@ -28,33 +22,8 @@ def webserver(tmp_path_factory: pytest.TempPathFactory):
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     instance = dg.DagsterInstance.from_config(str(home))
     run_editions(root / "raw", root / "w.duckdb", [2020], instance=instance)
-    port = free_port()
-    env = os.environ | {
-        "DAGSTER_HOME": str(home),
-        "TAOBAO_RAW_DIR": str(root / "raw"),
-        "TAOBAO_WAREHOUSE": str(root / "w.duckdb"),
-    }
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("dagster-webserver")),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-w",
-            str(ROOT / "workspace.yaml"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_until_serving(port, server, timeout=120)
+    with serve(home, root / "raw", root / "w.duckdb") as port:
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_graph_reads_left_to_right_with_descriptions(webserver: int) -> None:
