@@ -13,7 +13,7 @@ of the SQL (``restated_rules``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -190,6 +190,15 @@ def check_output(context: dg.OpExecutionContext, asset: str, name: str) -> dg.Ou
     outputs = context.assets_def.check_specs_by_output_name
     key = dg.AssetCheckKey(dg.AssetKey(asset), name)
     return dg.Output(None, output_name=next(o for o, s in outputs.items() if s.key == key))
+
+
+def results(
+    context: dg.OpExecutionContext, asset: str, name: str, verdicts: Mapping[int, Verdict]
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    """The non-blocking check ``asset:name``'s result for each edition, then its output."""
+    for edition, verdict in sorted(verdicts.items()):
+        yield evaluation(asset, name, edition, verdict)
+    yield check_output(context, asset, name)
 
 
 def evaluations(

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import duckdb
 
-from taobao_pipeline.defs.checks import Verdict, check_output, evaluation
+from taobao_pipeline.defs.checks import Verdict, evaluation, results
 from taobao_pipeline.defs.partitions import FIRST_EDITION, edition_keys, editions
 from taobao_pipeline.defs.resources import PathsResource, RulesResource
 from taobao_pipeline.rules import Rules
@@ -84,9 +84,9 @@ def edition_on_time(
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
     """Whether each edition of the run is published, if it is due."""
     published, now, in_force = published_editions(paths.warehouse.path), today(), rules.rules()
-    for edition in edition_keys(context.op_execution_context):
-        yield evaluation(ASSET, NAME, edition, on_time(edition, published, now, in_force))
-    yield check_output(context.op_execution_context, ASSET, NAME)
+    op = context.op_execution_context
+    verdicts = {e: on_time(e, published, now, in_force) for e in edition_keys(op)}
+    yield from results(op, ASSET, NAME, verdicts)
 
 
 @dg.sensor(

@@ -20,14 +20,13 @@ from taobao_pipeline.defs.checks import (
     BlockingChecksFailed,
     QualityGateFailed,
     Verdict,
-    check_output,
-    evaluation,
     evaluations,
     gate,
     judge_all,
     matches_published_record,
     only_checks,
     override_notes,
+    results,
     verdicts_of_record,
 )
 from taobao_pipeline.defs.metadata import (
@@ -243,14 +242,17 @@ def inputs_unchanged(
     keys = edition_keys(context.op_execution_context)
     # the plan of `taobao-pipeline run`: the files hashed by the run's ingest are not read again
     todo = plan(paths.raw, paths.warehouse.path, keys, rules.rules())
-    for edition in keys:
-        why = todo.run.get(edition)
-        verdict = Verdict(
+
+    def verdict(why: str | None) -> Verdict:
+        return Verdict(
             passed=why is None,
             summary="Up to date: its input files, rules and code are those it was published from"
             if why is None
             else f"Stale: {why}",
             severity=dg.AssetCheckSeverity.WARN,
         )
-        yield evaluation("edition_provenance", "inputs_unchanged", edition, verdict)
-    yield check_output(context.op_execution_context, "edition_provenance", "inputs_unchanged")
+
+    verdicts = {edition: verdict(todo.run.get(edition)) for edition in keys}
+    yield from results(
+        context.op_execution_context, "edition_provenance", "inputs_unchanged", verdicts
+    )

@@ -8,7 +8,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from taobao_pipeline.defs.checks import CASES, Verdict, check_output, evaluation
+from taobao_pipeline.defs.checks import CASES, Verdict, results
 from taobao_pipeline.defs.metadata import SINGLE_RUN, per_edition, rows, table_spec
 from taobao_pipeline.defs.partitions import edition_keys, editions
 from taobao_pipeline.defs.resources import PathsResource
@@ -155,13 +155,13 @@ def official_villages_checks(
         ("official_villages_named", blank, "villages listed without a name"),
         ("official_villages_unique", repeated, "villages listed more than once"),
     ):
+        verdicts = {}
         for edition in keys:
             mine = found.filter(pl.col("edition") == edition) if found.height else found
-            verdict = Verdict(
+            verdicts[edition] = Verdict(
                 passed=mine.height == 0,
                 summary=f"{mine.height:,} {said}",
                 severity=dg.AssetCheckSeverity.WARN,
                 cases=mine.head(CASES).to_dicts(),
             )
-            yield evaluation("official_villages", name, edition, verdict)
-        yield check_output(op, "official_villages", name)
+        yield from results(op, "official_villages", name, verdicts)
