@@ -13,7 +13,7 @@ of the SQL (``restated_rules``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -44,8 +44,8 @@ class Thresholds:
     """What a judgement needs beside the staging: the rules and the quality thresholds."""
 
     rules: Rules
-    warn_share: Decimal = Decimal("0.01")
-    error_share: Decimal = Decimal("0.05")
+    warn_share: Decimal  # QualityResource's, where their defaults are stated
+    error_share: Decimal
 
 
 @dataclass(frozen=True)
@@ -157,13 +157,12 @@ def only_checks(
     return evaluations(context, chosen, judge_all(warehouse, keys, chosen, t))
 
 
-def gate(verdicts: dict[int, dict[str, Verdict]], checks: Iterable[Check]) -> dict[int, list[str]]:
-    """The quality gate: per edition, the checks that failed with ERROR severity, each as
-    ``asset:check: sentence``. Such an edition is not published unless the operator says
-    why it should be (``publish_anyway``)."""
-    keys = {c.key for c in checks}
+def gate(verdicts: dict[int, dict[str, Verdict]]) -> dict[int, list[str]]:
+    """The quality gate: of the input checks' ``verdicts``, per edition, those failed with
+    ERROR severity, each as ``asset:check: sentence``. Such an edition is not published
+    unless the operator says why it should be (``publish_anyway``)."""
     failed = {
-        e: [f"{k}: {v.summary}" for k, v in by.items() if k in keys and v.failed_with_error]
+        e: [f"{k}: {v.summary}" for k, v in by.items() if v.failed_with_error]
         for e, by in verdicts.items()
     }
     return {e: f for e, f in failed.items() if f}

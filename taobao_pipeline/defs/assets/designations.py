@@ -183,7 +183,7 @@ def designate_and_publish(
     failed = sorted(
         {c.key for by in verdicts.values() for c in BEFORE_PUBLISH if by[c.key].failed_with_error}
     )
-    stopped = gate(judge_all(wh, keys, INPUT_CHECKS, thresholds), INPUT_CHECKS)
+    stopped = gate(judge_all(wh, keys, INPUT_CHECKS, thresholds))
     reason = quality.publish_anyway.strip()
     if failed or (stopped and not reason):
         # nothing is published: the record is judged on the staged tables

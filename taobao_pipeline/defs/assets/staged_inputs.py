@@ -171,7 +171,7 @@ def ingest_extracts(
     yield dg.MaterializeResult(asset_key="load_audit")
 
     verdicts = judge_all(wh, keys, INPUT_CHECKS, thresholds)
-    stopped, reason = gate(verdicts, INPUT_CHECKS), quality.publish_anyway.strip()
+    stopped, reason = gate(verdicts), quality.publish_anyway.strip()
     yield from evaluations(context, INPUT_CHECKS, verdicts, overridden=reason)
     if stopped and not reason:
         raise QualityGateFailed(stopped)
