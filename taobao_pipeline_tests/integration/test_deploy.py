@@ -5,7 +5,7 @@ and the deploy files themselves.
 The PostgreSQL is the one the DAGSTER_PG_* variables name (``eval "$(scripts/postgres.sh)"``
 starts a throwaway one; .ci/run does). Each session works in a database of its own, made
 here and dropped after, so runs never mix. Without those variables the PostgreSQL tests
-skip, saying so, unless TAOBAO_REQUIRE_POSTGRES=1 (CI), where they fail.
+skip, saying so, except under CI=true (.ci/run), where they fail (``prerequisites``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import yaml
 
 from taobao_pipeline.defs.runner import run_editions
 from taobao_pipeline_tests.command import cli
+from taobao_pipeline_tests.prerequisites import require
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES
 from taobao_pipeline_tests.services import (
     VENV_BIN,
@@ -48,14 +49,11 @@ STOP_WITHIN = 20  # seconds from SIGTERM to exit, well inside the units' Timeout
 def postgres() -> Iterator[dict[str, str]]:
     """The DAGSTER_PG_* variables, naming a fresh database of this session (dropped after)."""
     missing = [name for name in PG_VARIABLES if not os.environ.get(name)]
-    if missing:
-        reason = (
-            f"no PostgreSQL for the production instance: {', '.join(missing)} unset "
-            '(eval "$(scripts/postgres.sh)" starts one)'
-        )
-        if os.environ.get("TAOBAO_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"{reason}, and TAOBAO_REQUIRE_POSTGRES=1")
-        pytest.skip(reason)
+    require(
+        not missing,
+        f"no PostgreSQL for the production instance: {', '.join(missing)} unset "
+        '(eval "$(scripts/postgres.sh)" starts one)',
+    )
     import psycopg2  # dagster-postgres's driver
     from psycopg2 import sql
 
@@ -303,6 +301,7 @@ def test_systemd_units_share_one_home_and_run_the_servers_of_the_venv() -> None:
     assert shlex.split(daemon["ExecStart"][0])[1:] == ["run", "-w", "workspace.yaml"]
 
 
+# systemd is not a prerequisite of CI (a container may well have none): a plain skip
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="no systemd-analyze here")
 def test_systemd_accepts_the_units(tmp_path: Path) -> None:
     """systemd-analyze verify, with the install at this checkout (its .venv exists)."""

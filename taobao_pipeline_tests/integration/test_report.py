@@ -16,6 +16,7 @@ from taobao_pipeline.report.build import RUNTIME_MARK, build_report, cache_dir, 
 from taobao_pipeline.report.charts import SERIES
 from taobao_pipeline_tests.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing
 from taobao_pipeline_tests.generated_run import GeneratedRun
+from taobao_pipeline_tests.prerequisites import require
 from taobao_pipeline_tests.warehouse_queries import read_table
 
 CHARTS = [
@@ -111,9 +112,8 @@ def test_the_report_asset_shows_the_file_the_headline_and_the_charts(
 
 
 def test_the_report_in_a_real_browser(report: Path, tmp_path: Path) -> None:
-    reason = browser_missing()
-    if reason:
-        pytest.skip(reason)
+    missing = browser_missing()
+    require(missing is None, f"no browser: {missing}")
     from playwright.sync_api import sync_playwright
 
     url = report.resolve().as_uri()

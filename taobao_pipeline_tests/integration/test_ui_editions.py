@@ -16,6 +16,7 @@ import pytest
 from taobao_pipeline.summary import rmb_words
 from taobao_pipeline_tests.browser import CHROMIUM, CHROMIUM_ARGS, browser_missing
 from taobao_pipeline_tests.generated_run import GeneratedRun
+from taobao_pipeline_tests.prerequisites import require
 from taobao_pipeline_tests.services import graphql
 from taobao_pipeline_tests.services import webserver as serve
 from taobao_pipeline_tests.warehouse_queries import read_table
@@ -126,8 +127,7 @@ def test_the_2020_asset_page_shows_2020s_figures_in_chromium(
     webserver: int, generated_run: GeneratedRun, tmp_path: Path
 ) -> None:
     missing = browser_missing()
-    if missing:
-        pytest.skip(missing)
+    require(missing is None, f"no browser: {missing}")
     from playwright.sync_api import sync_playwright
 
     villages, towns, revenue, _ = _national(generated_run.warehouse, "2020")

@@ -16,6 +16,7 @@ import pytest
 import taobao_pipeline.warehouse as wh_module
 from taobao_pipeline.defs.runner import RunFailed, run_editions
 from taobao_pipeline.tables import EDITION_TABLES, TABLES
+from taobao_pipeline_tests.prerequisites import require
 from taobao_pipeline_tests.warehouse_queries import read_table
 
 
@@ -96,8 +97,7 @@ def _duckdb_cli() -> str | None:
 
 def test_duckdb_1x_cli_opens_the_warehouse(raw: Path, tmp_path: Path) -> None:
     cli = _duckdb_cli()
-    if cli is None:
-        pytest.skip("the DuckDB CLI (pip install duckdb-cli) is not installed")
+    require(cli is not None, "the DuckDB CLI (duckdb-cli, in the dev lock) is not installed")
     version = subprocess.run([cli, "--version"], capture_output=True, text=True, check=True)
     assert version.stdout.startswith("v1."), version.stdout
     warehouse = tmp_path / "taobao.duckdb"
