@@ -4,7 +4,8 @@ An edition's **fingerprint** is its input files (name, size, SHA-256 of the cont
 rules in force for it (``Rules.for_edition``, as JSON) and the code version (the package
 version and a digest of the pipeline's source and SQL files and of the computing libraries'
 versions, so any edit or upgrade counts). The publish records it in ``edition_provenance``
-(one row per edition x input file), in the transaction that replaces the edition's tables.
+(one row per edition x input file, gathered from the staging notes by
+``Warehouse.staged_provenance``), in the transaction that replaces the edition's tables.
 Before running, ``plan`` compares each requested edition's fingerprint with that record: an
 edition that matches in every part is skipped. Contents are hashed, never judged by size or
 modification time, so a file rewritten with the same size and time still counts as changed.
@@ -24,7 +25,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
@@ -34,9 +34,6 @@ from taobao_pipeline.extracts import ExtractError, source_files
 from taobao_pipeline.rules import Rules
 from taobao_pipeline.sources import SOURCES
 from taobao_pipeline.tables import TABLES
-
-if TYPE_CHECKING:
-    from taobao_pipeline.warehouse import Warehouse
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CODE_SUFFIXES = (".py", ".sql")
@@ -181,28 +178,6 @@ def provenance_rows(
         {"edition": edition, **row, **now, "run_id": run_id, "published_at": published_at}
         for row in rows
     ]
-
-
-def staged_provenance(
-    warehouse: Warehouse,
-    editions: Iterable[int],
-    rules: Rules,
-    run_id: str,
-    notes: dict[int, str] | None = None,
-) -> pl.DataFrame:
-    """``edition_provenance`` of ``editions`` as staged, for ``Warehouse.publish``;
-    ``notes``: what the operator overrode for an edition (a failed quality gate)."""
-    published_at = dt.datetime.now(dt.UTC)
-    rows = []
-    for edition in editions:
-        with warehouse.staging(edition) as stg:
-            inputs = {source: stg.note(note_name(source)) for source in SOURCES}
-        note = (notes or {}).get(edition)
-        rows += [
-            {**row, "note": note}
-            for row in provenance_rows(edition, inputs, rules, run_id, published_at)
-        ]
-    return pl.DataFrame(rows, schema=PROVENANCE_SCHEMA)
 
 
 # --- the plan: which requested editions must run ----------------------------------------

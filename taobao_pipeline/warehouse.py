@@ -24,11 +24,19 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from taobao_pipeline.fingerprints import WITHDRAWN, code_digest
+from taobao_pipeline.fingerprints import (
+    PROVENANCE_SCHEMA,
+    WITHDRAWN,
+    code_digest,
+    note_name,
+    provenance_rows,
+)
 from taobao_pipeline.official_lists import OfficialList
 from taobao_pipeline.official_lists_storage import write_official_list
 from taobao_pipeline.provinces import write_provinces
 from taobao_pipeline.reconciliation import write_official_reconciliation, write_reconciliation
+from taobao_pipeline.rules import Rules
+from taobao_pipeline.sources import SOURCES
 from taobao_pipeline.staging import Staging, edition_lock
 from taobao_pipeline.tables import (
     EDITION_TABLES,
@@ -414,6 +422,28 @@ class Warehouse:
             with self.staging(edition) as stg:
                 frames.append(stg.conn.sql("SELECT * FROM national_summary").pl())
         return pl.concat(frames)
+
+    def staged_provenance(
+        self,
+        editions: Iterable[int],
+        rules: Rules,
+        run_id: str,
+        notes: dict[int, str] | None = None,
+    ) -> pl.DataFrame:
+        """``edition_provenance`` of ``editions`` as staged (the notes each ingest left,
+        ``fingerprints.provenance_rows``), for ``publish``; ``notes``: what the operator
+        overrode for an edition (a failed quality gate)."""
+        published_at = dt.datetime.now(dt.UTC)
+        rows = []
+        for edition in editions:
+            with self.staging(edition) as stg:
+                inputs = {source: stg.note(note_name(source)) for source in SOURCES}
+            note = (notes or {}).get(edition)
+            rows += [
+                {**row, "note": note}
+                for row in provenance_rows(edition, inputs, rules, run_id, published_at)
+            ]
+        return pl.DataFrame(rows, schema=PROVENANCE_SCHEMA)
 
     @contextlib.contextmanager
     def read_only(self, sandbox: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -27,7 +27,6 @@ from taobao_pipeline.fingerprints import (
     code_digest,
     note_name,
     plan,
-    staged_provenance,
 )
 from taobao_pipeline.ingest import ingest_source
 from taobao_pipeline.rules import Rules
@@ -270,16 +269,16 @@ def test_an_ingest_under_other_rules_leaves_the_edition_unrecorded(
     with wh.staging(2020) as stg:
         ingest_source(stg, raw, 2020, "revenue", other)
         assert stg.note(note_name("revenue"))["rules"] != stg.note(note_name("shops"))["rules"]
-    frame = staged_provenance(wh, [2020], Rules(), "run")
+    frame = wh.staged_provenance([2020], Rules(), "run")
     assert frame.height == 3 and frame["sha256"].null_count() == 3
     # under the publish's rules, every file has its digest
     with wh.staging(2020) as stg:
         ingest_source(stg, raw, 2020, "revenue", Rules())
-    frame = staged_provenance(wh, [2020], Rules(), "run")
+    frame = wh.staged_provenance([2020], Rules(), "run")
     assert frame["sha256"].str.len_chars().to_list() == [64, 64, 64]
     # a source staged before its files were noted
     (wh.staging_path(2020) / f"{note_name('shops')}.note.json").unlink()
-    frame = staged_provenance(wh, [2020], Rules(), "run")
+    frame = wh.staged_provenance([2020], Rules(), "run")
     assert "(shops: not recorded)" in frame["file"].to_list()
     assert frame["sha256"].null_count() == frame.height
     with wh.staging(2020) as stg:  # restaging the sales cleared the designations

@@ -43,7 +43,7 @@ from taobao_pipeline.defs.metadata import (
 )
 from taobao_pipeline.defs.partitions import edition_keys, editions, for_each_edition
 from taobao_pipeline.defs.resources import PathsResource, QualityResource, RulesResource
-from taobao_pipeline.fingerprints import code_digest, plan, staged_provenance
+from taobao_pipeline.fingerprints import code_digest, plan
 from taobao_pipeline.tables import COMPUTED_TABLES
 
 GROUP = "designations"
@@ -198,7 +198,7 @@ def designate_and_publish(
     # while its files, rules and code stay the same; counted by the publish itself:
     # nothing but the publish opens the warehouse file
     notes = override_notes(stopped, reason)
-    provenance = staged_provenance(wh, keys, thresholds.rules, context.run.run_id, notes)
+    provenance = wh.staged_provenance(keys, thresholds.rules, context.run.run_id, notes)
     published = wh.publish(keys, provenance)
     for table in ("reconciliation", "official_reconciliation", "edition_provenance"):
         per = published.per_edition[table]
