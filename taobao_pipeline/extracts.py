@@ -78,13 +78,6 @@ def _unusable(path: Path) -> str | None:
         return f"cannot be opened: {e.strerror}"
 
 
-def _is_source(path: Path, source: Source) -> bool:
-    """Whether the name is one of ``source``'s (revenue: any name starting so)."""
-    if source.name == "revenue":
-        return path.name.startswith("revenue")
-    return path.name.split(".")[0] == source.name and "." in path.name
-
-
 def source_files(edition_dir: Path, source: Source) -> list[Path]:
     """The files of ``source`` in an edition folder: one, or for revenue one or more parts.
 
@@ -94,7 +87,7 @@ def source_files(edition_dir: Path, source: Source) -> list[Path]:
     """
     if not edition_dir.is_dir():
         raise ExtractError(edition_dir, "edition folder is missing")
-    found = sorted(p for p in edition_dir.iterdir() if _is_source(p, source))
+    found = sorted(p for p in edition_dir.iterdir() if source.owns(p))
     for path in found:
         if _extension(path) is None:
             raise ExtractError(
@@ -104,9 +97,8 @@ def source_files(edition_dir: Path, source: Source) -> list[Path]:
         if problem:
             raise ExtractError(path, problem)
     if not found:
-        pattern = "revenue*" if source.name == "revenue" else source.name
-        raise ExtractError(edition_dir / f"{pattern}.{{parquet,csv,csv.gz}}", "file is missing")
-    if source.name != "revenue" and len(found) > 1:
+        raise ExtractError(edition_dir / f"{source.stem}.{{parquet,csv,csv.gz}}", "file is missing")
+    if not source.parts and len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise ExtractError(edition_dir / source.name, f"several files for one register: {names}")
     return found

@@ -16,24 +16,19 @@ import polars as pl
 from taobao_pipeline.computations import STATEMENTS, sales_window, statement_parameters
 from taobao_pipeline.extracts import read_extract, source_files
 from taobao_pipeline.fingerprints import input_note, note_name
-from taobao_pipeline.row_rules import revenue_schema, shop_schema, village_schema
+from taobao_pipeline.row_rules import schema
 from taobao_pipeline.rules import Rules, window
-from taobao_pipeline.sources import SOURCES
+from taobao_pipeline.sources import ORDER, SOURCES
 from taobao_pipeline.staging import MONEY_LIMIT, Staging, SumOutOfRange
 from taobao_pipeline.tables import COMPUTED_TABLES
 from taobao_pipeline.validation import Validated, validate
 
-ORDER = tuple(SOURCES)  # each source is checked against the accepted rows of the one before
-# the staged table of each source (revenue is staged summed per shop)
-STAGED_AS = {"villages": "villages", "shops": "shops", "revenue": "shop_sales"}
-
 
 def _schema(stg: Staging, source: str, edition: int, rules: Rules) -> pa.DataFrameSchema:
-    if source == "villages":
-        return village_schema()
-    if source == "shops":
-        return shop_schema(stg.column("villages", "village_code"))
-    return revenue_schema(window(edition, rules).months, stg.column("shops", "shop_id"))
+    """``source``'s rules, with the keys accepted upstream and the edition's window."""
+    refers = SOURCES[source].refers
+    accepted = {c: stg.column(SOURCES[up].staged_as, c) for c, up in refers.items()}
+    return schema(SOURCES[source], accepted, window(edition, rules).months)
 
 
 def ingest_source(
@@ -59,7 +54,7 @@ def ingest_source(
     # no note while the source is restaged: a failure between leaves it unrecorded
     stg.remove_note(note_name(source))
     later = ORDER[ORDER.index(source) + 1 :]
-    stg.remove([STAGED_AS[s] for s in later] + list(COMPUTED_TABLES))
+    stg.remove([SOURCES[s].staged_as for s in later] + list(COMPUTED_TABLES))
     for s in later:
         stg.remove(["rejected_rows", "load_audit"], source=s)
     # the audit goes last: a source with an audit part is staged whole

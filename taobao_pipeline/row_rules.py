@@ -1,33 +1,22 @@
-"""The contract's row rules, stated once as Pandera schemas (polars backend).
+"""The contract's row rules as Pandera schemas (polars backend), built from the sources'
+declarations (``sources``): each declared rule's ``kind`` is judged here.
 
 Schemas validate each row as delivered: CSV values as trimmed text (empty as null), so
 that "text where a number belongs" is a rule failure like any other; Parquet columns
 in their native type where it fits the field (integers, dates, decimals), which
 already satisfies the format rules, so only the value rules apply to them. Each
 check's ``error`` is the reason a rejected row carries in ``rejected_rows``. A row that
-passed its schema always converts cleanly to the loaded types (``sources.Source.typed``).
+passed its schema always converts cleanly to the loaded types (``Source.typed``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import pandera.polars as pa
 import polars as pl
 
-from taobao_pipeline.rules import URBAN_RURAL_CODES
-from taobao_pipeline.sources import Rule
-
-PLATFORMS = ("taobao", "tmall", "1688", "xianyu", "aliexpress", "fliggy", "hema")
-
-# ASCII digits: the regular expressions' \d also matches other scripts' digits (full-width
-# １２ among them), which pass a rule and then do not convert to a number
-CODE_12 = r"^[0-9]{12}$"
-INTEGER = r"^-?[0-9]{1,18}$"
-# DECIMAL(18,2): at most 16 digits before the point and 2 after it
-MONEY = r"^-?[0-9]{1,16}(\.[0-9]{1,2})?$"
-DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+from taobao_pipeline.sources import DATE_TEXT, MONTH_TEXT, Field, RowRule, Rule, Source
 
 
 def _check(rule: Rule, error: str, typed: Rule | None = None) -> pa.Check:
@@ -44,26 +33,6 @@ def _check(rule: Rule, error: str, typed: Rule | None = None) -> pa.Check:
         return data.lazyframe.select(ok | column.is_null())
 
     return pa.Check(judge, error=error)
-
-
-def _matches(pattern: str, error: str) -> pa.Check:
-    return _check(lambda c: c.str.contains(pattern), error)
-
-
-def _not_negative(column: str) -> pa.Check:
-    # signs are read as numbers are: -0 is 0 (the contract)
-    return _check(
-        lambda c: ~c.str.starts_with("-") | c.str.contains(r"^-0+$"),
-        f"{column} is negative",
-        lambda c: c >= 0,
-    )
-
-
-def _is_date(column: str) -> pa.Check:
-    return _check(
-        lambda c: c.str.contains(DATE) & c.str.to_date("%Y-%m-%d", strict=False).is_not_null(),
-        f"{column} is not a date YYYY-MM-DD",
-    )
 
 
 def _one_of(accepted: pl.Series, error: str) -> pa.Check:
@@ -101,130 +70,81 @@ def _outside(months: list[str], rule: Callable[[pl.Series], pl.Series]) -> Rule:
     return lambda c: c.map_batches(judge, return_dtype=pl.Boolean, is_elementwise=True)
 
 
-def _text(nullable: bool = True, checks: Iterable[pa.Check] = ()) -> pa.Column:
-    return pa.Column(None, list(checks), nullable=nullable, required=False)
-
-
-def village_schema() -> pa.DataFrameSchema:
-    """Rules of the village register."""
-    return pa.DataFrameSchema(
-        {
-            "village_code": _text(False, [_matches(CODE_12, "village_code is not 12 digits")]),
-            "village_name": _text(False),
-            "township_name": _text(),
-            "county_name": _text(),
-            "prefecture_name": _text(),
-            "province_name": _text(),
-            "urban_rural_code": _text(
-                False,
-                [
-                    _check(
-                        lambda c: c.is_in(URBAN_RURAL_CODES),
-                        "urban_rural_code is not one of " + ", ".join(URBAN_RURAL_CODES),
-                    )
-                ],
-            ),
-            "households": _text(
-                False,
-                [
-                    _matches(INTEGER, "households is not an integer"),
-                    _not_negative("households"),
-                ],
-            ),
-        },
-        name="villages",
-    )
-
-
-def _closed_after_opened(data: pa.PolarsData) -> pl.LazyFrame:
-    """A shop closes on or after its opening; rows with a missing or malformed date fail
+def _not_before(column: str, other: str) -> Callable[[pa.PolarsData], pl.LazyFrame]:
+    """``column`` is on or after ``other``; rows with a missing or malformed date fail
     their own checks, not this one."""
-    closed, opened = pl.col("closed_on"), pl.col("opened_on")
-    types = data.lazyframe.collect_schema()
-    if types["closed_on"] == types["opened_on"] == pl.Date:
-        # dates from Parquet compare as they are (casting them to text for the rule below
-        # took 0.6 s for 3.9M shops)
-        return data.lazyframe.select(closed.is_null() | opened.is_null() | (closed >= opened))
-    # ISO dates compare as text
-    closed, opened = closed.cast(pl.String), opened.cast(pl.String)
-    return data.lazyframe.select(
-        closed.is_null()
-        | ~closed.str.contains(DATE)
-        | ~opened.str.contains(DATE)
-        | (closed >= opened)
-    )
+
+    def judge(data: pa.PolarsData) -> pl.LazyFrame:
+        later, earlier = pl.col(column), pl.col(other)
+        types = data.lazyframe.collect_schema()
+        if types[column] == types[other] == pl.Date:
+            # dates from Parquet compare as they are (casting them to text for the rule
+            # below took 0.6 s for 3.9M shops)
+            return data.lazyframe.select(later.is_null() | earlier.is_null() | (later >= earlier))
+        # ISO dates compare as text
+        later, earlier = later.cast(pl.String), earlier.cast(pl.String)
+        return data.lazyframe.select(
+            later.is_null()
+            | ~later.str.contains(DATE_TEXT)
+            | ~earlier.str.contains(DATE_TEXT)
+            | (later >= earlier)
+        )
+
+    return judge
 
 
-def shop_schema(village_codes: pl.Series) -> pa.DataFrameSchema:
-    """Rules of the shop registry; ``village_codes`` are the accepted villages."""
-    return pa.DataFrameSchema(
-        {
-            "shop_id": _text(False),
-            "village_code": _text(
-                False,
-                [
-                    _matches(CODE_12, "village_code is not 12 digits"),
-                    _one_of(
-                        village_codes, "village_code is not an accepted village of the register"
-                    ),
-                ],
+def _column_check(
+    field: Field, rule: RowRule, months: list[str], accepted: dict[str, pl.Series]
+) -> pa.Check:
+    """The Pandera check of one declared rule of a column."""
+    error = rule.says(field.name, months)
+    if rule.kind == "pattern":
+        pattern = rule.pattern
+        if field.type.sql == "DECIMAL(18,2)":  # a native decimal: it fits DECIMAL(18,2)
+            return _check(
+                lambda c: c.str.contains(pattern), error, lambda c: (c > -(10**16)) & (c < 10**16)
+            )
+        return _check(lambda c: c.str.contains(pattern), error)
+    if rule.kind == "one_of":
+        return _check(lambda c: c.is_in(rule.values), error)
+    if rule.kind == "not_negative":
+        # signs are read as numbers are: -0 is 0 (the contract)
+        return _check(
+            lambda c: ~c.str.starts_with("-") | c.str.contains(r"^-0+$"), error, lambda c: c >= 0
+        )
+    if rule.kind == "date":
+        return _check(
+            lambda c: (
+                c.str.contains(DATE_TEXT) & c.str.to_date("%Y-%m-%d", strict=False).is_not_null()
             ),
-            "platform": _text(
-                False,
-                [
-                    _check(
-                        lambda c: c.is_in(PLATFORMS),
-                        "platform is not one of " + ", ".join(PLATFORMS),
-                    )
-                ],
-            ),
-            "opened_on": _text(False, [_is_date("opened_on")]),
-            "closed_on": _text(True, [_is_date("closed_on")]),
-            "main_category": _text(),
-        },
-        checks=[pa.Check(_closed_after_opened, error="closed_on is before opened_on")],
-        name="shops",
-    )
+            error,
+        )
+    if rule.kind == "month":
+        return _check(_outside(months, lambda v: v.str.contains(MONTH_TEXT)), error)
+    if rule.kind == "in_window":
+        # a month that is not YYYY-MM fails its format rule, not this one
+        return _check(_outside(months, lambda v: ~v.str.contains(MONTH_TEXT)), error)
+    if rule.kind == "accepted":
+        return _one_of(accepted[field.name], error)
+    raise ValueError(f"{field.name}: no check for a rule of kind {rule.kind!r}")
 
 
-def revenue_schema(months: list[str], shop_ids: pl.Series) -> pa.DataFrameSchema:
-    """Rules of monthly sales: ``months`` is the window, ``shop_ids`` the accepted shops."""
-    return pa.DataFrameSchema(
-        {
-            "shop_id": _text(
-                False,
-                [_one_of(shop_ids, "shop_id is not an accepted shop of the registry")],
-            ),
-            "month": _text(
-                False,
-                [
-                    _check(
-                        _outside(months, lambda v: v.str.contains(MONTH)), "month is not YYYY-MM"
-                    ),
-                    _check(
-                        # a month that is not YYYY-MM fails the rule above, not this one
-                        _outside(months, lambda v: ~v.str.contains(MONTH)),
-                        f"month is outside the edition's window {months[0]}..{months[-1]}",
-                    ),
-                ],
-            ),
-            "gmv_rmb": _text(
-                False,
-                [
-                    _check(
-                        lambda c: c.str.contains(MONEY),
-                        "gmv_rmb is not a decimal with at most 2 places",
-                        lambda c: (c > -(10**16)) & (c < 10**16),  # fits DECIMAL(18,2)
-                    )
-                ],
-            ),
-            "orders": _text(
-                False,
-                [
-                    _matches(INTEGER, "orders is not an integer"),
-                    _not_negative("orders"),
-                ],
-            ),
-        },
-        name="revenue",
-    )
+def schema(
+    source: Source,
+    accepted: dict[str, pl.Series] | None = None,
+    months: list[str] | None = None,
+) -> pa.DataFrameSchema:
+    """The rules of ``source``'s rows: ``accepted`` holds, per column that refers upstream
+    (``Source.refers``), the keys accepted there; ``months`` is the edition's window."""
+    accepted, months = accepted or {}, months or []
+    columns, frame_checks = {}, []
+    for f in source.fields:
+        checks = []
+        for rule in f.rules:
+            if rule.kind == "not_before":  # reads two columns: a check of the frame
+                check = _not_before(f.name, rule.other)
+                frame_checks.append(pa.Check(check, error=rule.says(f.name)))
+            else:
+                checks.append(_column_check(f, rule, months, accepted))
+        columns[f.name] = pa.Column(None, checks, nullable=f.nullable, required=False)
+    return pa.DataFrameSchema(columns, checks=frame_checks, name=source.name)

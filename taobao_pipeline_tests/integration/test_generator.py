@@ -29,8 +29,7 @@ from taobao_pipeline.generator.priors import STAND_INS
 from taobao_pipeline.generator.targets import edition_targets
 from taobao_pipeline.provinces import NAMES as PROVINCES
 from taobao_pipeline.published_record import FIGURES
-from taobao_pipeline.row_rules import PLATFORMS
-from taobao_pipeline.sources import SOURCES
+from taobao_pipeline.sources import PLATFORMS, SOURCES
 
 EDITIONS = [2009, 2013, 2016, 2019, 2020, 2022]
 SCALE = 0.02

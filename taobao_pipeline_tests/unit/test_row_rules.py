@@ -13,7 +13,7 @@ import pytest
 from pandera.errors import SchemaErrors
 
 from taobao_pipeline.extracts import ExtractError, estimated_rows, read_extract
-from taobao_pipeline.row_rules import revenue_schema, shop_schema, village_schema
+from taobao_pipeline.row_rules import schema
 from taobao_pipeline.sources import REVENUE, SHOPS, VILLAGES
 from taobao_pipeline.validation import validate
 from taobao_pipeline_tests.raw_files import (
@@ -31,11 +31,11 @@ def test_closing_before_opening_is_judged_alike_as_text_and_as_dates() -> None:
         | dates
     )
     typed = text.with_columns(pl.col("opened_on", "closed_on").str.to_date())
-    schema = shop_schema(pl.Series(["330782101201"]))
+    shops = schema(SHOPS, {"village_code": pl.Series(["330782101201"])})
 
     def failures(frame: pl.DataFrame) -> list[tuple[int, str]]:
         with pytest.raises(SchemaErrors) as caught:
-            schema.validate(frame, lazy=True)
+            shops.validate(frame, lazy=True)
         cases = caught.value.failure_cases
         return sorted(zip(cases["index"].to_list(), cases["check"].to_list(), strict=True))
 
@@ -53,7 +53,7 @@ def test_month_rules_name_each_bad_month_once() -> None:
         schema_overrides={"month": pl.String},
     )
     with pytest.raises(SchemaErrors) as caught:
-        revenue_schema(months, pl.Series(["a"])).validate(frame, lazy=True)
+        schema(REVENUE, {"shop_id": pl.Series(["a"])}, months).validate(frame, lazy=True)
     cases = caught.value.failure_cases
     found = sorted(zip(cases["index"].to_list(), cases["check"].to_list(), strict=True))
     outside = "month is outside the edition's window 2019-07..2020-06"
@@ -90,7 +90,9 @@ def test_digits_of_other_scripts_are_rejected_not_lost() -> None:
         good | {"month": "2020-04", "orders": "１"},
         good | {"month": "２０２０-０３"},
     ]
-    result = validate(revenue_file(rows), REVENUE, revenue_schema(WINDOW_2020, pl.Series(["a"])))
+    result = validate(
+        revenue_file(rows), REVENUE, schema(REVENUE, {"shop_id": pl.Series(["a"])}, WINDOW_2020)
+    )
     assert result.accepted["gmv_rmb"].to_list() == [Decimal("12.50")]
     assert result.rejected.select("row_number", "reason").rows() == [
         (2, "gmv_rmb is not a decimal with at most 2 places"),
@@ -114,7 +116,7 @@ def test_a_village_code_of_full_width_digits_is_not_12_digits() -> None:
         pl.int_range(1, 3, dtype=pl.Int64).alias("_row"),
         pl.lit("villages.csv", pl.Categorical).alias("_file"),
     )
-    result = validate({"villages.csv": frame}, VILLAGES, village_schema())
+    result = validate({"villages.csv": frame}, VILLAGES, schema(VILLAGES))
     assert result.accepted["village_code"].to_list() == ["330782101201"]
     assert result.rejected.select("row_number", "reason").rows() == [
         (2, "village_code is not 12 digits")
@@ -135,7 +137,7 @@ def read_revenue(path: Path) -> tuple[list[tuple], list[tuple[int, str]]]:
     result = validate(
         {path.name: read_extract(path, REVENUE)},
         REVENUE,
-        revenue_schema(WINDOW_2020, pl.Series(["a"])),
+        schema(REVENUE, {"shop_id": pl.Series(["a"])}, WINDOW_2020),
     )
     return result.accepted.rows(), result.rejected.select("row_number", "reason").rows()
 
@@ -188,8 +190,8 @@ def test_a_time_of_day_rejects_only_its_own_row(tmp_path: Path) -> None:
             "closed_on": pl.Series([None, None], dtype=pl.Date),
         }
     ).write_parquet(path)
-    schema = shop_schema(pl.Series(["330782101201"]))
-    result = validate({path.name: read_extract(path, SHOPS)}, SHOPS, schema)
+    shops = schema(SHOPS, {"village_code": pl.Series(["330782101201"])})
+    result = validate({path.name: read_extract(path, SHOPS)}, SHOPS, shops)
     assert result.accepted["shop_id"].to_list() == ["a"]
     assert result.rejected.select("row_number", "reason").rows() == [
         (2, "opened_on is not a date YYYY-MM-DD")

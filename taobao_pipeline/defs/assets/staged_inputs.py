@@ -12,7 +12,6 @@ import dagster as dg
 
 from taobao_pipeline.defs.checks import (
     INPUT_CHECKS,
-    SOURCE_ASSETS,
     QualityGateFailed,
     evaluations,
     gate,
@@ -24,36 +23,31 @@ from taobao_pipeline.defs.partitions import edition_keys, editions, for_each_edi
 from taobao_pipeline.defs.resources import PathsResource, QualityResource, RulesResource
 from taobao_pipeline.extracts import ExtractError, estimated_rows, source_files
 from taobao_pipeline.ingest import ingest_source, rejected_by_reason
-from taobao_pipeline.sources import SOURCES
+from taobao_pipeline.sources import SOURCES, Source
 
 GROUP = "staged_inputs"
 KINDS = {"polars", "pandera", "duckdb"}
 
+
+def _source_spec(source: Source) -> dg.AssetSpec:
+    """The asset of a source's staged table, described from its declaration."""
+    upstream = {c: SOURCES[up] for c, up in source.refers.items()}
+    parts = ", one or several parts" if source.parts else ""
+    refers = "".join(f", {c} an accepted {up.noun}" for c, up in upstream.items())
+    staged = f", {source.staged_note}" if source.staged_note else ""
+    return table_spec(
+        source.staged_as,
+        f"{source.description.capitalize()} ({source.stem}.*{parts}): the rows that keep the "
+        f"contract's rules (each key once{refers}) staged{staged}; the others rejected with "
+        "their reason.",
+        deps=[up.staged_as for up in upstream.values()],
+        group_name=GROUP,
+        kinds=KINDS,
+    )
+
+
 INPUT_SPECS = [
-    table_spec(
-        "villages",
-        "The village register of the edition (villages.*): accepted rows staged, the others "
-        "rejected with their reason.",
-        group_name=GROUP,
-        kinds=KINDS,
-    ),
-    table_spec(
-        "shops",
-        "The shop registry at the cut-off date (shops.*): shops of accepted villages, with "
-        "valid platform and dates, each shop_id once.",
-        deps=["villages"],
-        group_name=GROUP,
-        kinds=KINDS,
-    ),
-    table_spec(
-        "shop_sales",
-        "Monthly sales per shop (revenue*.*, one or several parts): rows of accepted shops "
-        "inside the edition's 12-month window, each (shop_id, month) once, money exact; "
-        "staged summed per shop (its revenue and its recent orders).",
-        deps=["shops"],
-        group_name=GROUP,
-        kinds=KINDS,
-    ),
+    *(_source_spec(source) for source in SOURCES.values()),
     table_spec(
         "rejected_rows",
         "Every input row the contract's rules refused, with its file, row number, the rule "
@@ -114,7 +108,7 @@ def ingest_extracts(
         yield from checks_alone
         return
 
-    for source, asset in SOURCE_ASSETS.items():
+    for source, asset in ((s.name, s.staged_as) for s in SOURCES.values()):
 
         def one(edition: int, source: str = source) -> dict[str, object]:
             with wh.staging(edition) as stg:
