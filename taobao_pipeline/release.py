@@ -30,7 +30,6 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from taobao_pipeline.rules import Rules
 from taobao_pipeline.tables import TABLES
 from taobao_pipeline.version import code_version
 from taobao_pipeline.warehouse import Warehouse
@@ -155,22 +154,17 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def rules_in_force(editions: list[int]) -> dict[str, object]:
-    """The designation rules of each edition: the pipeline's configured defaults (the
-    warehouse does not record a launchpad configuration that differed)."""
-    rules = Rules()  # the contract's defaults, which the definitions' resource holds
+RULES_IN_FORCE = """
+SELECT edition, arg_max(rules, published_at) FROM edition_provenance
+WHERE file <> '(withdrawn)' GROUP BY edition ORDER BY edition
+"""
 
-    def plain(edition: int) -> dict[str, object]:
-        values = dataclasses.asdict(rules.for_edition(edition))
-        values.pop("overrides")
-        return {
-            k: str(v) if not isinstance(v, int | list | tuple | None) else v
-            for k, v in values.items()
-        }
 
+def rules_in_force(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The designation rules each published edition was computed under, as recorded."""
     return {
-        "basis": "the contract's defaults (the rules resource of the definitions)",
-        "editions": {str(e): plain(e) for e in editions},
+        "basis": "edition_provenance.rules: the rules in force when each edition was published",
+        "editions": {str(e): json.loads(r) for e, r in conn.execute(RULES_IN_FORCE).fetchall()},
     }
 
 
@@ -207,6 +201,7 @@ def export_release(warehouse: Path | str, out: Path | str) -> dict[str, object]:
         with Warehouse(warehouse).read_only() as conn:
             tables = published_tables(conn)
             counts = {t.name: _write_table(conn, t, tmp) for t in tables}
+            rules = rules_in_force(conn)
             editions = [
                 e
                 for (e,) in conn.execute(
@@ -221,7 +216,7 @@ def export_release(warehouse: Path | str, out: Path | str) -> dict[str, object]:
             "code_version": {k: v for k, v in code_version().items() if k != "text"},
             "warehouse": str(warehouse),
             "editions": editions,
-            "rules": rules_in_force(editions),
+            "rules": rules,
             "tables": {
                 t.name: {
                     "rows": counts[t.name],

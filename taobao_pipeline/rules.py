@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -39,15 +39,85 @@ class Rules:
 
     def for_edition(self, edition: int) -> Rules:
         """The rules in force for ``edition``, with its overrides applied."""
-        changes = dict(self.overrides.get(edition, {}))
-        for name in ("min_revenue_rmb", "min_shop_share", "town_min_revenue_rmb"):
-            if name in changes:
-                changes[name] = Decimal(str(changes[name]))
-        if changes.get("allowed_urban_rural_codes") is not None:
-            changes["allowed_urban_rural_codes"] = urban_rural_codes(
-                changes["allowed_urban_rural_codes"]
-            )
+        changes = parsed(self.overrides.get(edition, {}))
         return dataclasses.replace(self, overrides={}, **changes)
+
+    # the rules in words, for descriptions (tables, assets, checks): stated from the values
+    @property
+    def active_words(self) -> str:
+        """What makes a shop active at the cut-off."""
+        return (
+            f"open {self.min_days_open} days, not closed, at least {self.min_avg_orders} "
+            f"order{'s' if self.min_avg_orders != 1 else ''} a month over the last "
+            f"{self.activity_months} months it was open"
+        )
+
+    @property
+    def revenue_words(self) -> str:
+        return f"revenue of at least {rmb(self.min_revenue_rmb)}"
+
+    @property
+    def shops_words(self) -> str:
+        return (
+            f"{self.min_active_shops} active shops or {percent(self.min_shop_share)} of households"
+        )
+
+    @property
+    def town_words(self) -> str:
+        """What makes a township a Taobao town."""
+        return (
+            f"at least {self.town_min_villages} Taobao villages or, from "
+            f"{self.town_sales_rule_from}, revenue above {rmb(self.town_min_revenue_rmb)} and "
+            f"more than {self.town_min_active_shops} active shops (sums over all its villages); "
+            f"from {self.subdistricts_excluded_from} sub-districts are excluded"
+        )
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Rules:
+        """Rules from configured values (the resource's, a rules file's): money and shares
+        as decimal text, integers as numbers or text, codes as a list or ``"210, 220"``,
+        ``edition_overrides`` as edition -> such values. Unnamed fields keep the contract's
+        defaults; an unknown name is an error."""
+        values = dict(values)
+        overrides = values.pop("edition_overrides", None) or {}
+        rules = parsed(values)
+        return cls(**rules, overrides={int(e): dict(v) for e, v in overrides.items()})
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(Rules) if f.name != "overrides"}
+DEFAULT = Rules()  # the contract's
+
+
+def parsed(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Configured values as the fields of ``Rules`` hold them."""
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        raise ValueError(f"unknown rules: {', '.join(unknown)} (known: {', '.join(FIELDS)})")
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        default = getattr(DEFAULT, name)
+        if value is None or name == "allowed_urban_rural_codes":
+            out[name] = None if value is None else urban_rural_codes(value)
+        elif isinstance(default, Decimal):
+            if isinstance(value, float):  # no float ever enters a threshold
+                raise ValueError(f'{name}: give {value} as text, e.g. "{value}"')
+            out[name] = Decimal(str(value))
+        else:
+            out[name] = int(value)
+    return out
+
+
+def rmb(amount: Decimal) -> str:
+    """A threshold in words: ``RMB 10 million``."""
+    millions = amount / 1_000_000
+    if millions == millions.to_integral_value():
+        return f"RMB {int(millions)} million"
+    return f"RMB {amount:,.2f}"
+
+
+def percent(share: Decimal) -> str:
+    """A share in words: ``10%``."""
+    return f"{(share * 100).normalize():f}%"
 
 
 def urban_rural_codes(codes: str | Iterable[str]) -> tuple[str, ...]:

@@ -16,6 +16,10 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from taobao_pipeline.rules import DEFAULT as R
+from taobao_pipeline.rules import rmb
+from taobao_pipeline.sources import SHOPS, SOURCES, VILLAGES, Source
+
 MONEY = "DECIMAL(18,2)"
 
 
@@ -89,23 +93,14 @@ MEANING: dict[str, tuple[str, str]] = {
         "INTEGER",
         "Designation year; its window is the 12 months ending with the cut-off month",
     ),
-    "village_code": ("VARCHAR", "12-digit statistical division code of the village-level unit"),
-    "village_name": ("VARCHAR", "Village name from the register"),
     "township_code": ("VARCHAR", "First 9 digits of the village code"),
-    "township_name": ("VARCHAR", "Township name (most common spelling in the register)"),
     "county_code": ("VARCHAR", "First 6 digits of the village code"),
-    "county_name": ("VARCHAR", "County name from the register"),
     "prefecture_code": ("VARCHAR", "First 4 digits of the village code"),
-    "prefecture_name": ("VARCHAR", "Prefecture name from the register"),
     "province_code": ("VARCHAR", "First 2 digits of the village code (GB/T 2260)"),
-    "province_name": ("VARCHAR", "Province name from the register"),
-    "urban_rural_code": ("VARCHAR", "Urban-rural classification code (111 ... 220)"),
-    "households": ("BIGINT", "Households in the village"),
     "shops": ("BIGINT", "Accepted shops registered in the village"),
     "active_shops": (
         "BIGINT",
-        "Shops active at the cut-off: open 30 days, not closed, "
-        ">= 1 order a month over the last 3 months it was open",
+        f"Shops active at the cut-off: {R.active_words}",
     ),
     "revenue_rmb": (MONEY, "Sales of the shops in RMB, exact"),
     "shop_density": ("DOUBLE", "Active shops / households; empty when households is 0"),
@@ -113,10 +108,10 @@ MEANING: dict[str, tuple[str, str]] = {
         "BOOLEAN",
         "Village committee (digits 10-12 in 200-399), of an allowed urban-rural class",
     ),
-    "meets_revenue": ("BOOLEAN", "Revenue >= RMB 10 million (configurable)"),
+    "meets_revenue": ("BOOLEAN", f"Revenue of at least {rmb(R.min_revenue_rmb)} (configurable)"),
     "meets_shops": (
         "BOOLEAN",
-        ">= 100 active shops, or active shops >= 10% of households (configurable)",
+        f"At least {R.shops_words} (configurable)",
     ),
     "is_taobao_village": ("BOOLEAN", "Rural, and meets the revenue and the shops criteria"),
     "first_edition": (
@@ -126,10 +121,14 @@ MEANING: dict[str, tuple[str, str]] = {
     "taobao_villages": ("BIGINT", "Number of Taobao villages"),
     "taobao_towns": ("BIGINT", "Number of Taobao towns"),
     "is_subdistrict": ("BOOLEAN", "Township digits 7-9 in 001-099 (街道)"),
-    "by_villages": ("BOOLEAN", "Designated for having >= 3 Taobao villages"),
+    "by_villages": (
+        "BOOLEAN",
+        f"Designated for having at least {R.town_min_villages} Taobao villages",
+    ),
     "by_sales": (
         "BOOLEAN",
-        "Designated by the sales rule (from 2019: revenue > RMB 30M and > 300 active shops)",
+        f"Designated by the sales rule (from {R.town_sales_rule_from}: revenue above "
+        f"{rmb(R.town_min_revenue_rmb)} and more than {R.town_min_active_shops} active shops)",
     ),
     "villages": ("BIGINT", "Register villages"),
     "all_active_shops": ("BIGINT", "Active shops in all villages"),
@@ -171,11 +170,6 @@ MEANING: dict[str, tuple[str, str]] = {
     "rows_read": ("BIGINT", "Data rows read from the file"),
     "rows_accepted": ("BIGINT", "Rows loaded"),
     "rows_rejected": ("BIGINT", "Rows in rejected_rows"),
-    "shop_id": ("VARCHAR", "Shop identifier on the platform"),
-    "platform": ("VARCHAR", "taobao, tmall, 1688, xianyu, aliexpress, fliggy or hema"),
-    "opened_on": ("DATE", "Date the shop opened"),
-    "closed_on": ("DATE", "Date the shop closed; empty while open"),
-    "main_category": ("VARCHAR", "Main product category (optional)"),
     "sales_rows": ("BIGINT", "Accepted revenue rows (shop-months) of the shop"),
     "recent_orders": (
         "BIGINT",
@@ -194,6 +188,15 @@ MEANING: dict[str, tuple[str, str]] = {
     "township_original": ("VARCHAR", "Township exactly as written in the list"),
     "village_original": ("VARCHAR", "Village exactly as written in the list"),
     "source_file": ("VARCHAR", "The list's file name"),
+}
+
+
+# the inputs' columns mean what their sources declare
+MEANING |= {
+    f.name: (f.type.sql, f.description)
+    for source in SOURCES.values()
+    for f in source.fields
+    if f.name not in MEANING
 }
 
 
@@ -229,30 +232,25 @@ _VILLAGE_COLUMNS = (
 )
 _OF_TAOBAO = "of its Taobao villages"
 
+
+def _staged(source: Source, row: str) -> Table:
+    """The staged table of ``source``: its declared columns, as loaded, per edition."""
+    return Table(
+        source.staged_as,
+        f"edition x accepted {row}",
+        f"The accepted rows of {source.description} (staging only).",
+        (
+            col("edition", False),
+            *(Column(f.name, f.type.sql, f.nullable, f.description) for f in source.fields),
+        ),
+        ("edition", *source.key),
+    )
+
+
 TABLE_LIST: tuple[Table, ...] = (
     # --- accepted input of one edition (staging only: not published) -----------------
-    Table(
-        "villages",
-        "edition x accepted register village",
-        "The village register's accepted rows (staging only).",
-        (
-            *cols("edition village_code village_name"),
-            *cols("township_name county_name prefecture_name province_name", nullable=True),
-            *cols("urban_rural_code households"),
-        ),
-        ("edition", "village_code"),
-    ),
-    Table(
-        "shops",
-        "edition x accepted shop",
-        "The shop registry's accepted rows at the cut-off date (staging only).",
-        (
-            *cols("edition shop_id village_code platform opened_on"),
-            col("closed_on"),
-            col("main_category"),
-        ),
-        ("edition", "shop_id"),
-    ),
+    _staged(VILLAGES, "register village"),
+    _staged(SHOPS, "shop"),
     Table(
         "shop_sales",
         "edition x shop with an accepted revenue row",
@@ -282,16 +280,15 @@ TABLE_LIST: tuple[Table, ...] = (
     Table(
         "taobao_villages",
         "edition x designated village",
-        "The villages designated Taobao villages: rural village committees with revenue of "
-        "at least RMB 10 million and 100 active shops or 10% of households.",
+        "The villages designated Taobao villages: rural village committees with "
+        f"{R.revenue_words} and {R.shops_words}.",
         (*_VILLAGE_COLUMNS, col("first_edition")),
         ("edition", "village_code"),
     ),
     Table(
         "taobao_towns",
         "edition x designated township",
-        "Townships designated Taobao towns: >= 3 Taobao villages, or (from 2019) the sales "
-        "rule; sub-districts never from 2020. Sums are over all the township's units.",
+        f"Townships designated Taobao towns: {R.town_words}.",
         (
             *cols("edition township_code"),
             col("township_name"),

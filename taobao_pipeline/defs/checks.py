@@ -30,7 +30,8 @@ from taobao_pipeline.restated_rules import (
     taobao_town_codes,
     taobao_village_codes,
 )
-from taobao_pipeline.rules import Rules
+from taobao_pipeline.rules import DEFAULT, Rules
+from taobao_pipeline.sources import SOURCES
 from taobao_pipeline.staging import Staging
 from taobao_pipeline.tables import TABLES
 from taobao_pipeline.warehouse import Warehouse
@@ -239,10 +240,6 @@ def _staged(stg: Staging, table: str, columns: list[str]) -> pl.DataFrame:
 
 # --- the staged inputs -------------------------------------------------------------------
 
-# the staged table of each source: its rejected share is judged on that asset
-SOURCE_ASSETS = {"villages": "villages", "shops": "shops", "revenue": "shop_sales"}
-NOUNS = {"villages": "village", "shops": "shop", "revenue": "revenue"}
-
 REJECTED_CASES = f"""
 SELECT file, row_number, reason, record FROM rejected_rows WHERE source = $s
 ORDER BY file, row_number LIMIT {CASES}
@@ -260,10 +257,13 @@ def _rejected_share(source: str) -> Judge:
         over = "error" if share > t.error_share else "warning" if share > t.warn_share else ""
         limit = t.error_share if over == "error" else t.warn_share
         shown = f"{share:.1%}" if share >= Decimal("0.01") or not share else f"{share:.2%}"
-        summary = f"{shown} of {NOUNS[source]} rows rejected ({_n(rejected)} of {_n(read)}); " + (
-            f"{over} threshold {limit:.0%}"
-            if over
-            else f"under the warning threshold {t.warn_share:.0%}"
+        summary = (
+            f"{shown} of {SOURCES[source].noun} rows rejected ({_n(rejected)} of {_n(read)}); "
+            + (
+                f"{over} threshold {limit:.0%}"
+                if over
+                else f"under the warning threshold {t.warn_share:.0%}"
+            )
         )
         cases = stg.conn.execute(REJECTED_CASES, {"s": source}).fetchall() if rejected else []
         return Verdict(
@@ -277,15 +277,15 @@ def _rejected_share(source: str) -> Judge:
     return judge
 
 
-for _source, _asset in SOURCE_ASSETS.items():
+for _source in SOURCES.values():  # judged on the source's staged table
     check(
         INPUT_CHECKS,
-        _asset,
-        f"The share of {NOUNS[_source]} rows rejected by the contract's rules: a warning above "
+        _source.staged_as,
+        f"The share of {_source.noun} rows rejected by the contract's rules: a warning above "
         "the quality resource's warning share (1%), an ERROR above its error share (5%), which "
         "stops the edition's publish (the quality gate) unless the operator publishes anyway.",
         name="rejected_share",
-    )(_rejected_share(_source))
+    )(_rejected_share(_source.name))
 
 
 STAGED_ROWS = """
@@ -395,9 +395,8 @@ def _agreement(mismatches: dict[str, set[str]], agreed: str, unit: str) -> Verdi
 @check(
     DESIGNATION_CHECKS,
     "village_metrics",
-    "Each village's active shops are those the contract's activity rule gives (open 30 "
-    "days, not closed, at least 1 order a month over the last 3 months it was open), "
-    "recounted from the staged shops independently of the SQL.",
+    "Each village's active shops are those the contract's activity rule gives "
+    f"({DEFAULT.active_words}), recounted from the staged shops independently of the SQL.",
 )
 def active_shops_follow_rule(stg: Staging, edition: int, t: Thresholds) -> Verdict:
     shops = _staged(stg, "shops", ["shop_id", "village_code", "opened_on", "closed_on"])
@@ -441,9 +440,8 @@ def designations_follow_criteria(stg: Staging, edition: int, t: Thresholds) -> V
 @check(
     DESIGNATION_CHECKS,
     "taobao_towns",
-    "The Taobao towns are exactly the townships the town rule designates (3 Taobao "
-    "villages or more, or from 2019 the sales rule; no sub-district from 2020), restated "
-    "independently of the SQL.",
+    f"The Taobao towns are exactly the townships the town rule designates ({DEFAULT.town_words}), "
+    "restated independently of the SQL.",
 )
 def towns_follow_rule(stg: Staging, edition: int, t: Thresholds) -> Verdict:
     columns = ["village_code", "revenue_rmb", "active_shops", "is_taobao_village"]

@@ -9,7 +9,7 @@ import dagster as dg
 
 from taobao_pipeline.defaults import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE
 from taobao_pipeline.defs.checks import Thresholds
-from taobao_pipeline.rules import Rules, urban_rural_codes
+from taobao_pipeline.rules import DEFAULT, Rules
 from taobao_pipeline.warehouse import Warehouse
 
 
@@ -37,7 +37,8 @@ class PathsResource(dg.ConfigurableResource):
 
 
 class RulesResource(dg.ConfigurableResource):
-    """Designation thresholds and the cut-off month (the contract's defaults).
+    """Designation thresholds and the cut-off month; the defaults are the contract's
+    (``rules.Rules``).
 
     Money and shares are decimal strings so that no float ever enters a threshold.
     ``edition_overrides`` maps an edition to the fields that differ in it, e.g.
@@ -45,44 +46,39 @@ class RulesResource(dg.ConfigurableResource):
     ``{"allowed_urban_rural_codes": "210,220"}``.
     """
 
-    cutoff_month: int = 6
-    min_revenue_rmb: str = "10000000.00"
-    min_active_shops: int = 100
-    min_shop_share: str = "0.10"
-    min_days_open: int = 30
-    min_avg_orders: int = 1
-    allowed_urban_rural_codes: list[str] | None = None
-    town_min_villages: int = 3
-    town_sales_rule_from: int = 2019
-    town_min_revenue_rmb: str = "30000000.00"
-    town_min_active_shops: int = 300
-    subdistricts_excluded_from: int = 2020
+    cutoff_month: int = DEFAULT.cutoff_month
+    min_revenue_rmb: str = str(DEFAULT.min_revenue_rmb)
+    min_active_shops: int = DEFAULT.min_active_shops
+    min_shop_share: str = str(DEFAULT.min_shop_share)
+    min_days_open: int = DEFAULT.min_days_open
+    min_avg_orders: int = DEFAULT.min_avg_orders
+    allowed_urban_rural_codes: list[str] | None = DEFAULT.allowed_urban_rural_codes
+    town_min_villages: int = DEFAULT.town_min_villages
+    town_sales_rule_from: int = DEFAULT.town_sales_rule_from
+    town_min_revenue_rmb: str = str(DEFAULT.town_min_revenue_rmb)
+    town_min_active_shops: int = DEFAULT.town_min_active_shops
+    subdistricts_excluded_from: int = DEFAULT.subdistricts_excluded_from
     edition_overrides: dict[str, dict[str, str]] = {}
+
+    @classmethod
+    def of(cls, rules: Rules) -> "RulesResource":
+        """The resource configured with ``rules`` (a rules file's, say)."""
+        values = {
+            name: str(v) if isinstance(v, Decimal) else list(v) if isinstance(v, tuple) else v
+            for name in cls.model_fields
+            if name != "edition_overrides" and (v := getattr(rules, name)) is not None
+        }
+        overrides = {
+            str(e): {
+                k: ", ".join(v) if isinstance(v, tuple | list) else str(v) for k, v in o.items()
+            }
+            for e, o in rules.overrides.items()
+        }
+        return cls(**values, edition_overrides=overrides)
 
     def rules(self) -> Rules:
         """The configuration as ``Rules``."""
-        ints = {f for f, t in Rules.__annotations__.items() if t == "int"}
-        overrides = {
-            int(edition): {k: int(v) if k in ints else v for k, v in fields.items()}
-            for edition, fields in self.edition_overrides.items()
-        }
-        return Rules(
-            cutoff_month=self.cutoff_month,
-            min_revenue_rmb=Decimal(self.min_revenue_rmb),
-            min_active_shops=self.min_active_shops,
-            min_shop_share=Decimal(self.min_shop_share),
-            min_days_open=self.min_days_open,
-            min_avg_orders=self.min_avg_orders,
-            allowed_urban_rural_codes=urban_rural_codes(self.allowed_urban_rural_codes)
-            if self.allowed_urban_rural_codes is not None
-            else None,
-            town_min_villages=self.town_min_villages,
-            town_sales_rule_from=self.town_sales_rule_from,
-            town_min_revenue_rmb=Decimal(self.town_min_revenue_rmb),
-            town_min_active_shops=self.town_min_active_shops,
-            subdistricts_excluded_from=self.subdistricts_excluded_from,
-            overrides=overrides,
-        )
+        return Rules.from_values(self.model_dump())
 
 
 class QualityResource(dg.ConfigurableResource):

@@ -39,6 +39,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from taobao_pipeline.provinces import NAMES as PROVINCES
+from taobao_pipeline.rules import DEFAULT
 
 from .counties import county_targets, place
 from .geography import Geography
@@ -52,8 +53,9 @@ from .targets import (
 )
 
 YUAN = 100  # cents
-VILLAGE_REVENUE = 10_000_000 * YUAN
-TOWN_REVENUE = 30_000_000 * YUAN
+# the contract's thresholds, in cents: the plan puts villages and towns on them exactly
+VILLAGE_REVENUE = int(DEFAULT.min_revenue_rmb * YUAN)
+TOWN_REVENUE = int(DEFAULT.town_min_revenue_rmb * YUAN)
 SMALL_MAX = 14_400_000 * YUAN  # designated villages of non-town townships (2019+)
 
 # Revenue weights of the designated villages sized from the edition's budget: a lognormal

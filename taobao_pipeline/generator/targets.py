@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from taobao_pipeline.published_record import province_figures
+from taobao_pipeline.rules import DEFAULT
 
 from .priors import CLUSTER_TOWNS, TOWN_EXTRA_SHARE, province_weights
 from .priors import target_figure as figure
 
 #: First edition with the town sales rule; first edition where sub-districts are never towns.
-SALES_RULE_FROM = 2019
-NO_SUBDISTRICT_TOWNS_FROM = 2020
+SALES_RULE_FROM = DEFAULT.town_sales_rule_from
+NO_SUBDISTRICT_TOWNS_FROM = DEFAULT.subdistricts_excluded_from
 
 
 @dataclass(frozen=True)

@@ -44,20 +44,19 @@ from taobao_pipeline.defs.metadata import (
 from taobao_pipeline.defs.partitions import edition_keys, editions, for_each_edition
 from taobao_pipeline.defs.resources import PathsResource, QualityResource, RulesResource
 from taobao_pipeline.fingerprints import code_digest, plan
+from taobao_pipeline.rules import DEFAULT as R
 from taobao_pipeline.tables import COMPUTED_TABLES
 
 GROUP = "designations"
 KINDS = {"duckdb", "sql"}
 
 DESCRIPTIONS = {
-    "village_metrics": "One row per register village: shops, active shops (open 30 days, not "
-    "closed, at least 1 order a month over the last 3 months it was open), revenue (exact), "
-    "density, and the three criteria of a Taobao village.",
+    "village_metrics": "One row per register village: shops, active shops "
+    f"({R.active_words}), revenue (exact), density, and the three criteria of a Taobao "
+    "village.",
     "taobao_villages": "The designated villages of the edition: rural village committees with "
-    "revenue of at least RMB 10 million and 100 active shops or 10% of households.",
-    "taobao_towns": "Townships with at least 3 Taobao villages or, from 2019, revenue above "
-    "RMB 30 million and more than 300 active shops (sums over all their villages); from 2020 "
-    "sub-districts are excluded.",
+    f"{R.revenue_words} and {R.shops_words}.",
+    "taobao_towns": f"Townships with {R.town_words}.",
     "county_summary": "Per county-level unit with a Taobao village or town: Taobao villages "
     "and towns, revenue and active shops of its Taobao villages, and its cluster tier "
     "(AliResearch's >= 10 / 30 / 100, one county-level unit standing in for 'adjoining').",
