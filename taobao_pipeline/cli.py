@@ -89,7 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     home = _dagster_home()
     runs = 0
     if todo.run:  # Dagster is loaded only now: a run that skips every edition does without
-        from taobao_pipeline.defs.runner import RunFailed
+        from taobao_pipeline.runner import RunFailed
 
         try:
             runs = _run_with_progress(args, raw_dir, warehouse, sorted(todo.run), started)
@@ -120,9 +120,9 @@ def _run_with_progress(
 ) -> int:
     """Run ``editions`` through designation_job, showing progress; the number of runs."""
     from taobao_pipeline.definitions import defs
-    from taobao_pipeline.defs.progress import Progress
     from taobao_pipeline.defs.resources import QualityResource
-    from taobao_pipeline.defs.runner import JOB, run_editions
+    from taobao_pipeline.progress import Progress
+    from taobao_pipeline.runner import JOB, run_editions
 
     verbose = getattr(args, "verbose", False)
     # progress on stdout, with the summary (stderr holds only an error's paragraph), through

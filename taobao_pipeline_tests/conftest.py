@@ -20,7 +20,7 @@ import pytest
 
 from taobao_pipeline.cli import INSTANCE_CONFIG
 from taobao_pipeline.defs.resources import QualityResource
-from taobao_pipeline.defs.runner import run_editions
+from taobao_pipeline.runner import run_editions
 from taobao_pipeline_tests.bad_rows import REVENUE_1, REVENUE_2, SHOPS, VILLAGES, YEAR
 from taobao_pipeline_tests.generated_run import GeneratedRun
 from taobao_pipeline_tests.generated_run import generated_run as build_generated_run

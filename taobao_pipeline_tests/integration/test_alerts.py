@@ -17,7 +17,7 @@ from dagster._core.instance.ref import InstanceRef
 
 from taobao_pipeline.definitions import defs
 from taobao_pipeline.defs.automation import LOG_CONFIG, ORIGIN, _run_pid, console_logger
-from taobao_pipeline.defs.runner import JOB
+from taobao_pipeline.runner import JOB
 from taobao_pipeline.warehouse import PAUSE_AT
 from taobao_pipeline_tests import bad_rows
 from taobao_pipeline_tests.raw_files import (

@@ -27,8 +27,8 @@ from taobao_pipeline.definitions import defs
 from taobao_pipeline.defs import freshness
 from taobao_pipeline.defs.automation import ATTEMPT, ORIGIN, RETRY_OF, retry_sensor
 from taobao_pipeline.defs.resources import PathsResource, RulesResource
-from taobao_pipeline.defs.runner import JOB, run_config
 from taobao_pipeline.rules import Rules
+from taobao_pipeline.runner import JOB, run_config
 from taobao_pipeline.warehouse import PAUSE_AT
 from taobao_pipeline_tests.command import COMMAND
 from taobao_pipeline_tests.raw_files import write_edition

@@ -12,7 +12,7 @@ import pytest
 from taobao_pipeline.computations import STATEMENTS
 from taobao_pipeline.definitions import all_assets, all_checks
 from taobao_pipeline.defs.resources import PathsResource, QualityResource, RulesResource
-from taobao_pipeline.defs.runner import run_editions
+from taobao_pipeline.runner import run_editions
 from taobao_pipeline.tables import PUBLISHED_TABLES
 from taobao_pipeline_tests.warehouse_queries import read_table
 

@@ -25,7 +25,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from taobao_pipeline.defs.runner import run_editions
+from taobao_pipeline.runner import run_editions
 from taobao_pipeline_tests.command import cli
 from taobao_pipeline_tests.prerequisites import require
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES

@@ -21,7 +21,6 @@ import pytest
 from taobao_pipeline.computations import compute
 from taobao_pipeline.definitions import defs
 from taobao_pipeline.defs.resources import PathsResource, RulesResource
-from taobao_pipeline.defs.runner import JOB, run_config, run_editions
 from taobao_pipeline.fingerprints import (
     PACKAGE_DIR,
     code_digest,
@@ -30,6 +29,7 @@ from taobao_pipeline.fingerprints import (
 )
 from taobao_pipeline.ingest import ingest_source
 from taobao_pipeline.rules import Rules
+from taobao_pipeline.runner import JOB, run_config, run_editions
 from taobao_pipeline.tables import COMPUTED_TABLES
 from taobao_pipeline.warehouse import Warehouse
 from taobao_pipeline_tests import command

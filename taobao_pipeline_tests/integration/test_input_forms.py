@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from taobao_pipeline.defs.resources import QualityResource
-from taobao_pipeline.defs.runner import run_editions
+from taobao_pipeline.runner import run_editions
 from taobao_pipeline_tests.raw_files import (
     REVENUE_COLUMNS,
     SHOP_COLUMNS,

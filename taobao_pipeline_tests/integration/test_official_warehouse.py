@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from taobao_pipeline.defs.runner import RunFailed, run_editions
+from taobao_pipeline.runner import RunFailed, run_editions
 from taobao_pipeline_tests.raw_files import write_edition
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, boundary_edition
 from taobao_pipeline_tests.warehouse_queries import read_table

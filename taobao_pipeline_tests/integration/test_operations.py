@@ -13,9 +13,9 @@ import pytest
 from taobao_pipeline.definitions import all_assets, all_checks, defs
 from taobao_pipeline.defs.automation import edition_closed, folder_fingerprint
 from taobao_pipeline.defs.resources import PathsResource, QualityResource, RulesResource
-from taobao_pipeline.defs.runner import run_editions
 from taobao_pipeline.fingerprints import plan
 from taobao_pipeline.rules import Rules
+from taobao_pipeline.runner import run_editions
 from taobao_pipeline.summary import run_history, run_summary
 from taobao_pipeline.tables import EDITION_TABLES
 from taobao_pipeline.warehouse import Warehouse

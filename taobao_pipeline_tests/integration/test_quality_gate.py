@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from taobao_pipeline.defs.resources import QualityResource
-from taobao_pipeline.defs.runner import run_editions
+from taobao_pipeline.runner import run_editions
 from taobao_pipeline.warehouse import PAUSE_AT
 from taobao_pipeline_tests.bad_rows import YEAR
 from taobao_pipeline_tests.command import COMMAND, cli

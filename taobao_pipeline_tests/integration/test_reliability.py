@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from taobao_pipeline.defs.runner import RunFailed, run_editions
+from taobao_pipeline.runner import RunFailed, run_editions
 from taobao_pipeline.warehouse import PAUSE_AT
 from taobao_pipeline_tests.command import COMMAND
 from taobao_pipeline_tests.prerequisites import require

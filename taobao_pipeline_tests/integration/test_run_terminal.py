@@ -17,8 +17,8 @@ import pytest
 
 from taobao_pipeline.cli import INSTANCE_CONFIG
 from taobao_pipeline.definitions import defs
-from taobao_pipeline.defs.progress import asset_stages, step_stages
-from taobao_pipeline.defs.runner import JOB, PATHS_RESOURCE, RANGE_END, RANGE_START, run_editions
+from taobao_pipeline.progress import asset_stages, step_stages
+from taobao_pipeline.runner import JOB, PATHS_RESOURCE, RANGE_END, RANGE_START, run_editions
 from taobao_pipeline.summary import rmb_words
 from taobao_pipeline_tests.command import COMMAND
 from taobao_pipeline_tests.raw_files import village, write_edition

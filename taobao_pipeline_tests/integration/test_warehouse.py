@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 import taobao_pipeline.warehouse as wh_module
-from taobao_pipeline.defs.runner import RunFailed, run_editions
+from taobao_pipeline.runner import RunFailed, run_editions
 from taobao_pipeline.tables import EDITION_TABLES, TABLES
 from taobao_pipeline_tests.prerequisites import require
 from taobao_pipeline_tests.warehouse_queries import read_table

@@ -3,6 +3,9 @@
 The job runs in this process with the resources of ``definitions.py``; the paths (and any
 rules or quality thresholds that differ) go in as the run's config, so the UI shows a
 command-line run under ``designation_job`` with the config it ran with.
+
+Part of the command line, above the code location it imports (``definitions``): hence
+beside ``cli.py``, not in the ``defs/`` wing that the code location gathers.
 """
 
 from __future__ import annotations
