@@ -20,6 +20,9 @@ from pathlib import Path
 # the project's virtualenv: dagster-webserver, dagster-daemon and dg beside this Python
 VENV_BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parents[1]  # workspace.yaml
+# seconds a server may take from SIGTERM to exit in the tests, well inside the systemd
+# units' TimeoutStopSec (unit/test_deploy_files.py holds them to it)
+STOP_WITHIN = 20
 
 
 def free_port() -> int:

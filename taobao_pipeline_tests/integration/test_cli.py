@@ -12,7 +12,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from taobao_pipeline.cli import parse_editions
 from taobao_pipeline_tests.command import COMMAND, cli
 from taobao_pipeline_tests.raw_files import write_edition
 from taobao_pipeline_tests.scenarios import TAOBAO_VILLAGES, boundary_edition
@@ -23,11 +22,6 @@ from taobao_pipeline_tests.warehouse_queries import read_table
 def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Command-line runs record into a temporary instance, never the project's."""
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
-
-
-def test_parse_editions() -> None:
-    assert parse_editions("2019,2020") == [2019, 2020]
-    assert parse_editions("2014-2016,2020") == [2014, 2015, 2016, 2020]
 
 
 def test_run_prints_national_summary_and_query_reads(tmp_path: Path) -> None:

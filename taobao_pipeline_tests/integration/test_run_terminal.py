@@ -208,19 +208,3 @@ def test_a_command_line_run_is_a_run_of_designation_job(tmp_path: Path) -> None:
             }
         }
     }
-
-
-@pytest.mark.parametrize(
-    ("amount", "words"),
-    [
-        ("999999999972.72", "RMB 1.00 trillion"),  # 2020's published revenue
-        ("700000000000.00", "RMB 700 billion"),
-        ("701499999999.99", "RMB 701 billion"),
-        ("12345678.90", "RMB 12.3 million"),
-        ("9996000.00", "RMB 10.0 million"),
-        ("9999.50", "RMB 9,999.50"),
-        ("0.00", "RMB 0.00"),
-    ],
-)
-def test_money_in_words(amount: str, words: str) -> None:
-    assert rmb_words(Decimal(amount)) == words
