@@ -18,6 +18,7 @@ import polars as pl
 from taobao_pipeline.defaults import DEFAULT_RAW_DIR, DEFAULT_RELEASE, DEFAULT_WAREHOUSE
 from taobao_pipeline.errors import describe
 from taobao_pipeline.extracts import editions_in
+from taobao_pipeline.rules import Rules
 from taobao_pipeline.warehouse import Warehouse
 
 
@@ -69,10 +70,20 @@ def _dagster_home() -> Path | None:
     return home
 
 
+def _rules_file(path: str) -> Rules:
+    """The rules of a TOML file (``--rules``): the contract's, but for the fields it gives."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as f:
+            return Rules.from_values(tomllib.load(f))
+    except (OSError, tomllib.TOMLDecodeError, ValueError, TypeError) as e:
+        raise argparse.ArgumentTypeError(f"{path}: {e}") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.monotonic()  # what the person waits for includes loading Dagster
     from taobao_pipeline.fingerprints import plan
-    from taobao_pipeline.rules import Rules
     from taobao_pipeline.summary import run_summary
 
     raw_dir, warehouse = Path(args.raw_dir), Path(args.warehouse)
@@ -82,8 +93,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     Warehouse(args.warehouse).remove_leftovers()  # even if every edition is skipped
     # editions unchanged since published (files, rules, code) are not computed again
-    # the rules of the definitions' RulesResource, which are the contract's (a unit test)
-    todo = plan(raw_dir, warehouse, editions, Rules(), args.force)
+    # the contract's rules (the definitions' RulesResource: a unit test), or --rules'
+    rules = args.rules or Rules()
+    todo = plan(raw_dir, warehouse, editions, rules, args.force)
     for line in todo.describe():
         print(line)
     home = _dagster_home()
@@ -92,7 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from taobao_pipeline.runner import RunFailed
 
         try:
-            runs = _run_with_progress(args, raw_dir, warehouse, sorted(todo.run), started)
+            runs = _run_with_progress(args, raw_dir, warehouse, sorted(todo.run), rules, started)
         except RunFailed as e:
             print(e, file=sys.stderr)
             return 1
@@ -116,11 +128,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_with_progress(
-    args: argparse.Namespace, raw_dir: Path, warehouse: Path, editions: list[int], started: float
+    args: argparse.Namespace,
+    raw_dir: Path,
+    warehouse: Path,
+    editions: list[int],
+    rules: Rules,
+    started: float,
 ) -> int:
     """Run ``editions`` through designation_job, showing progress; the number of runs."""
     from taobao_pipeline.definitions import defs
-    from taobao_pipeline.defs.resources import QualityResource
+    from taobao_pipeline.defs.resources import QualityResource, RulesResource
     from taobao_pipeline.progress import Progress
     from taobao_pipeline.runner import JOB, run_editions
 
@@ -140,6 +157,7 @@ def _run_with_progress(
                 raw_dir,
                 warehouse,
                 editions,
+                rules=RulesResource.of(rules),
                 quality=QualityResource(publish_anyway=args.publish_anyway)
                 if args.publish_anyway
                 else None,
@@ -380,6 +398,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--wide", action="store_true", help="also print the full national table (all columns)"
+    )
+    run.add_argument(
+        "--rules",
+        metavar="FILE",
+        type=_rules_file,
+        help="a TOML file of designation rules that differ from the contract's, e.g. "
+        'min_revenue_rmb = "5000000.00", and per edition [edition_overrides.2021] '
+        "cutoff_month = 5 (the fields of the rules resource); recorded in edition_provenance",
     )
     run.add_argument(
         "--publish-anyway",

@@ -107,6 +107,16 @@ def parsed(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def defaults_table() -> str:
+    """The rules and their defaults (the contract's), as docs/data-contract.md lists them."""
+    lines = ["| rule (field of the `rules` resource) | default |", "| --- | --- |"]
+    for name in FIELDS:
+        value = getattr(DEFAULT, name)
+        shown = "any" if value is None else f"{value:,}" if isinstance(value, Decimal) else value
+        lines.append(f"| `{name}` | {shown} |")
+    return "\n".join(lines)
+
+
 def rmb(amount: Decimal) -> str:
     """A threshold in words: ``RMB 10 million``."""
     millions = amount / 1_000_000

@@ -52,6 +52,7 @@ class RulesResource(dg.ConfigurableResource):
     min_shop_share: str = str(DEFAULT.min_shop_share)
     min_days_open: int = DEFAULT.min_days_open
     min_avg_orders: int = DEFAULT.min_avg_orders
+    activity_months: int = DEFAULT.activity_months
     allowed_urban_rural_codes: list[str] | None = DEFAULT.allowed_urban_rural_codes
     town_min_villages: int = DEFAULT.town_min_villages
     town_sales_rule_from: int = DEFAULT.town_sales_rule_from

@@ -173,3 +173,28 @@ def test_query_formats_and_output_files_keep_money_exact(
     assert wrong.returncode == 2 and ".csv or .parquet" in wrong.stderr
     nowhere = cli("query", sql, *wh, "--output", str(tmp_path / "no" / "out.csv"))
     assert nowhere.returncode == 1 and nowhere.stderr.startswith("error: cannot write ")
+
+
+def test_run_under_a_rules_file_records_them_and_the_contracts_rules_recompute(
+    tmp_path: Path,
+) -> None:
+    """``--rules`` reaches the run (not only its plan): under a threshold no village meets,
+    none is designated, the rules are recorded, and a run without the file computes the
+    edition again under the contract's rules."""
+    e = boundary_edition(2020)
+    write_edition(tmp_path / "raw", 2020, e.villages, e.shops, e.revenue)
+    rules = tmp_path / "rules.toml"
+    rules.write_text('min_revenue_rmb = "1000000000000.00"\n')
+    args = ("--raw-dir", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "w.duckdb"))
+    strict = cli("run", *args, "--rules", str(rules))
+    assert strict.returncode == 0, strict.stderr
+    count = "SELECT count(*) FROM taobao_villages"
+    assert read_table(tmp_path / "w.duckdb", count) == [(0,)]
+    [(recorded,)] = read_table(
+        tmp_path / "w.duckdb", "SELECT DISTINCT rules FROM edition_provenance"
+    )
+    assert json.loads(recorded)["min_revenue_rmb"] == "1000000000000.00"
+    contract = cli("run", *args)
+    assert contract.returncode == 0, contract.stderr
+    assert "Ran edition 2020 in" in contract.stdout
+    assert read_table(tmp_path / "w.duckdb", count) == [(len(TAOBAO_VILLAGES),)]
