@@ -1,14 +1,17 @@
 """The Dagster code location: the ``defs/`` wing gathered, every asset, check, resource,
-job, schedule and sensor (``dg check defs`` and the webserver load it)."""
+job, schedule and sensor (``dg check defs`` and the webserver load it).
+
+``dg.load_from_defs_folder`` gathers what the modules of ``defs/`` declare at module level
+(the dg layout: the steps' assets, their checks, the deadline sensor); this module adds
+what binds them together: the job, the schedule and sensors built on it, the executor, the
+logger and the resources. A module of ``defs/`` keeps its lists of specs as tuples: the
+loader would take a module-level list of ``AssetSpec`` for assets of their own."""
 
 import os
 from pathlib import Path
 
 import dagster as dg
 
-from taobao_pipeline.defs import freshness
-from taobao_pipeline.defs.assets import designations, official_lists_import, report, staged_inputs
-from taobao_pipeline.defs.assets.reference import published_record
 from taobao_pipeline.defs.automation import (
     LOG_CONFIG,
     annual_schedule,
@@ -37,16 +40,25 @@ def code_references(assets: list) -> list:
     return list(dg.link_code_references_to_git(assets, url, branch, mapping))
 
 
-# each warehouse table is an asset named after it (the staged inputs, the designations and
-# their reconciliations, the published lists); the published record is code, not built
-all_assets = code_references(
-    [
-        *dg.load_assets_from_modules([staged_inputs, designations, official_lists_import, report]),
-        published_record,
-    ]
-)
-# the other checks are declared with the step that judges them (defs/checks.py)
-all_checks = dg.load_asset_checks_from_modules([official_lists_import, designations, freshness])
+def wing() -> dg.Definitions:
+    """What the modules of ``defs/`` declare, found by ``dg.load_from_defs_folder`` (the
+    project's ``[tool.dg]`` in pyproject.toml names the folder), with its component tree
+    for ``dg`` and the UI, each asset linked to its code. Each warehouse table is an asset
+    named after it (the staged inputs, the designations and their reconciliations, the
+    published lists); the published record is code, not built; the checks are declared
+    with the step that judges them (``defs/checks.py``)."""
+    loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    assets = list({id(a): a for a in loaded.assets or []}.values())  # a spec may come twice
+    return dg.Definitions(
+        assets=code_references(assets),
+        asset_checks=loaded.asset_checks,
+        schedules=loaded.schedules,
+        sensors=loaded.sensors,  # edition_deadline (defs/freshness.py)
+        jobs=loaded.jobs,
+        metadata=loaded.metadata,
+        component_tree=loaded.component_tree,
+    )
+
 
 # in one process wherever it is launched (UI, schedule, sensor, backfill), as from the
 # command line: the steps share cores by threads already, and a process per step cost 58.5
@@ -63,24 +75,28 @@ designation_job = dg.define_asset_job(
     config=LOG_CONFIG,
 )
 
-defs = dg.Definitions(
-    schedules=[annual_schedule(designation_job)],
-    sensors=[
-        raw_folder_sensor(designation_job),
-        retry_sensor(designation_job),
-        failure_alert_sensor(),
-        dead_run_sensor(),
-        freshness.edition_deadline,
-    ],
-    assets=all_assets,
-    asset_checks=all_checks,
-    jobs=[designation_job],
-    # "Materialize" on the asset graph (the implicit asset job) runs in one process too
-    executor=ONE_PROCESS,
-    loggers={"console": console_logger},
-    resources={
-        "paths": PathsResource.from_env(),
-        "rules": RulesResource(),
-        "quality": QualityResource(),
-    },
+# the code location (one Definitions at module level): the wing and what binds it
+defs = dg.Definitions.merge(
+    wing(),
+    dg.Definitions(
+        schedules=[annual_schedule(designation_job)],
+        sensors=[
+            raw_folder_sensor(designation_job),
+            retry_sensor(designation_job),
+            failure_alert_sensor(),
+            dead_run_sensor(),
+        ],
+        jobs=[designation_job],
+        # "Materialize" on the asset graph (the implicit asset job) runs in one process too
+        executor=ONE_PROCESS,
+        loggers={"console": console_logger},
+        resources={
+            "paths": PathsResource.from_env(),
+            "rules": RulesResource(),
+            "quality": QualityResource(),
+        },
+    ),
 )
+# the wing's assets and checks, for a materialization apart (tests, benchmarks)
+all_assets = list(defs.assets or [])
+all_checks = list(defs.asset_checks or [])

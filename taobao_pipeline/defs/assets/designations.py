@@ -70,7 +70,9 @@ DESCRIPTIONS = {
 }
 
 # in topological order: a multi-asset yields its tables in that order
-DESIGNATION_SPECS = [
+# a tuple, not a list: load_from_defs_folder (definitions.py) would load a module-level
+# list of specs as assets of their own
+DESIGNATION_SPECS = (
     table_spec(
         "provinces",
         "The 31 mainland provinces: code, name, short name, region (provinces.py), written "
@@ -114,7 +116,7 @@ DESIGNATION_SPECS = [
         group_name=GROUP,
         kinds={"duckdb"},
     ),
-]
+)
 
 # each edition's story on the tables that tell it (beside its rows on every table)
 STORIES = {

@@ -29,7 +29,9 @@ def official_list_file(edition_dir: Path) -> Path | None:
 
 
 GROUP = "official_lists"
-OFFICIAL_SPECS = [
+# a tuple, not a list: load_from_defs_folder (definitions.py) would load a module-level
+# list of specs as assets of their own
+OFFICIAL_SPECS = (
     table_spec(
         "official_villages",
         "The villages of the list AliResearch published for the edition "
@@ -43,7 +45,7 @@ OFFICIAL_SPECS = [
         group_name=GROUP,
         kinds={"openpyxl", "duckdb"},
     ),
-]
+)
 
 
 @dg.multi_asset(

@@ -46,7 +46,9 @@ def _source_spec(source: Source) -> dg.AssetSpec:
     )
 
 
-INPUT_SPECS = [
+# a tuple, not a list: load_from_defs_folder (definitions.py) would load a module-level
+# list of specs as assets of their own
+INPUT_SPECS = (
     *(_source_spec(source) for source in SOURCES.values()),
     table_spec(
         "rejected_rows",
@@ -62,7 +64,7 @@ INPUT_SPECS = [
         group_name=GROUP,
         kinds={"duckdb"},
     ),
-]
+)
 
 UNBALANCED = """
 SELECT source, file, rows_read, rows_accepted, rows_rejected FROM load_audit
