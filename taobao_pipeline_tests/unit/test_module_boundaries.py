@@ -1,10 +1,14 @@
-"""The generator is a separate part: nothing of the pipeline imports it but the generate
+"""The import graph runs one way, with no cycle: the engine (no Dagster) < ``defs/`` (the
+Dagster wing) < ``definitions`` (the code location) < the command line (``cli``,
+``runner``, ``progress``), every import counted, at the top of a file or inside a function.
+The generator is a separate part: nothing of the pipeline imports it but the generate
 command (lazily), and the published record has one home, which the generator reads. A
 run that skips every edition loads neither Dagster, nor Pandera, nor Altair."""
 
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +30,117 @@ def _imports(path: Path) -> list[tuple[str, bool]]:
         elif isinstance(node, ast.Import):
             found += [(alias.name, id(node) in top) for alias in node.names]
     return found
+
+
+# the layers, lowest first; a module imports only from its own layer or those below
+COMMAND_LINE = {"taobao_pipeline.cli", "taobao_pipeline.runner", "taobao_pipeline.progress"}
+CODE_LOCATION = {"taobao_pipeline.definitions"}
+WING = "taobao_pipeline.defs"
+LAYERS = ["engine", "defs/ (the Dagster wing)", "the code location", "the command line"]
+
+Graph = dict[str, dict[str, list[int]]]  # module -> module it imports -> lines
+
+
+def _layer(module: str) -> int:
+    if module in COMMAND_LINE:
+        return 3
+    if module in CODE_LOCATION:
+        return 2
+    if module == WING or module.startswith(f"{WING}."):
+        return 1
+    return 0
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@functools.cache
+def _graph() -> Graph:
+    """Every import of a pipeline module by a pipeline module, top-level or not (inside a
+    function, under ``TYPE_CHECKING``): ``from p import n`` is an import of ``p.n`` where
+    that is a module, else of ``p``."""
+    files = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: Graph = {}
+    for module, path in files.items():
+        edges = graph.setdefault(module, {})
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative: from the package, up one per extra dot
+                    parts = package.split(".")
+                    parts = parts[: len(parts) - node.level + 1]
+                    base = ".".join([*parts, base] if base else parts)
+                targets = [
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in files else base
+                    for alias in node.names
+                ]
+            else:
+                continue
+            for target in targets:
+                if target in files and target != module:
+                    edges.setdefault(target, []).append(node.lineno)
+    return graph
+
+
+def _upward(graph: Graph) -> list[str]:
+    """Each import from a lower layer to a higher one."""
+    return [
+        f"{module} (line {lines[0]}, {LAYERS[_layer(module)]}) imports {target} "
+        f"({LAYERS[_layer(target)]})"
+        for module, edges in sorted(graph.items())
+        for target, lines in sorted(edges.items())
+        if _layer(target) > _layer(module)
+    ]
+
+
+def _cycles(graph: Graph) -> list[list[str]]:
+    """The modules that import one another, directly or not, in groups."""
+
+    def reach(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for target in graph.get(todo.pop(), {}):
+                if target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+        return seen
+
+    reached = {module: reach(module) for module in graph}
+    groups = {
+        tuple(sorted(m for m in reached[module] if module in reached[m]))
+        for module in graph
+        if module in reached[module]
+    }
+    return sorted(list(group) for group in groups)
+
+
+def test_the_layers_name_modules_that_exist() -> None:
+    graph = _graph()
+    assert COMMAND_LINE | CODE_LOCATION | {WING} <= set(graph)
+    assert {_layer(m) for m in graph} == {0, 1, 2, 3}
+    # the helpers see what they are meant to: an import running up, a cycle
+    wing, location = "taobao_pipeline.defs.runner", "taobao_pipeline.definitions"
+    assert _upward({wing: {location: [18]}}) == [
+        f"{wing} (line 18, defs/ (the Dagster wing)) imports {location} (the code location)"
+    ]
+    assert _cycles({"a": {"b": [1]}, "b": {"c": [1]}, "c": {"a": [1]}, "d": {"a": [1]}}) == [
+        ["a", "b", "c"]
+    ]
+
+
+def test_no_import_runs_up_the_layers() -> None:
+    """The engine imports neither ``defs/`` nor the code location nor the command line;
+    ``defs/`` neither of the last two; the code location not the command line."""
+    assert _upward(_graph()) == []
+
+
+def test_the_import_graph_has_no_cycle() -> None:
+    assert _cycles(_graph()) == []
 
 
 def _loaded(modules: list[str], prefixes: list[str]) -> list[str]:
