@@ -43,7 +43,9 @@ def test_the_contract_doc_shows_each_source_as_declared() -> None:
     (``python -m taobao_pipeline.sources`` prints them)."""
     doc = (DOCS / "data-contract.md").read_text(encoding="utf-8")
     for heading, table in contract_tables().items():
-        assert f"{heading}\n\n{table}\n" in doc, heading
+        assert f"{heading}\n\n{table}\n" in doc, (
+            f"docs/data-contract.md: {heading!r} is stale: python -m taobao_pipeline.sources"
+        )
 
 
 def test_the_contract_doc_states_every_reason_a_row_can_carry() -> None:
