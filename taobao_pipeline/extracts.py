@@ -16,6 +16,8 @@ import os
 import re
 import tempfile
 import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -294,3 +296,195 @@ def read_extract(path: Path, source: Source) -> pl.DataFrame:
         .with_row_index(ROW, offset=1)
         .with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(path.name, pl.Categorical).alias(FILE))
     )
+
+
+# --- reading in batches: memory bounded by the budget, whatever the file's size ---------
+
+TRANSCODE_CHUNK = 1 << 24
+
+
+class Ragged(Exception):
+    """A row of a CSV has more fields than its header: read the file again, all of it,
+    with the ragged reader (so that every batch of the file has the ``EXTRA`` column)."""
+
+
+def _plain_utf8(path: Path, work: Path) -> Path:
+    """The CSV as a plain UTF-8 file polars can read in batches: the file itself, or a
+    copy in ``work`` gunzipped and, unless it is UTF-8, transcoded from GB18030. Streamed
+    in large chunks: memory stays flat whatever the size."""
+    gz = path.name.endswith(".gz")
+    _line_endings(path)
+    if _header_is_utf8(path):
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        copy = work / f"{path.name}.utf8.csv" if gz else None
+        try:
+            with _open_bytes(path) as raw, open(copy or os.devnull, "wb") as out:
+                while chunk := raw.read(TRANSCODE_CHUNK):
+                    decoder.decode(chunk)
+                    if copy:
+                        out.write(chunk)
+                decoder.decode(b"", final=True)
+            return copy or path
+        except UnicodeDecodeError:
+            pass
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    copy = work / f"{path.name}.gb18030.csv"
+    with _open_bytes(path) as raw, open(copy, "wb") as out:
+        try:
+            while chunk := raw.read(TRANSCODE_CHUNK):
+                out.write(decoder.decode(chunk).encode("utf-8"))
+            out.write(decoder.decode(b"", final=True).encode("utf-8"))
+        except UnicodeDecodeError:
+            raise ExtractError(path, "cannot be decoded as UTF-8 or GB18030") from None
+    return copy
+
+
+def _ragged_batches(path: Path, rows: int) -> tuple[list[str], Iterator[pl.DataFrame]]:
+    """``_read_ragged`` in batches of ``rows``: the header, and the batches (text, with
+    ``EXTRA``)."""
+    f = open(path, encoding="utf-8", newline="")  # noqa: SIM115 - closed by the generator
+    reader = csv.reader(f)
+    header = next(reader)
+    width = len(header)
+    schema = dict.fromkeys([*header, EXTRA], pl.String)
+
+    def batches() -> Iterator[pl.DataFrame]:
+        with f:
+            columns: list[list[str | None]] = [[] for _ in range(width + 1)]
+            for row in reader:
+                for i in range(width):
+                    columns[i].append(row[i] if i < len(row) else None)
+                columns[width].append(",".join(row[width:]) if len(row) > width else None)
+                if len(columns[0]) == rows:
+                    yield pl.DataFrame(dict(zip(schema, columns, strict=True)), schema=schema)
+                    columns = [[] for _ in range(width + 1)]
+            if columns[0]:
+                yield pl.DataFrame(dict(zip(schema, columns, strict=True)), schema=schema)
+
+    return header, batches()
+
+
+def _checked_names(path: Path, columns: list[str], source: Source, parquet: bool) -> list[str]:
+    """The header's names as the rules know them (trimmed, lower case), checked as
+    ``read_extract`` checks them."""
+    names = [c.strip().lstrip("\ufeff").lower() for c in columns]
+    ours = () if parquet else (EXTRA,)
+    if len({_DUPLICATED.sub("", n) for n in names}) != len(names):
+        raise ExtractError(path, f"repeated column names in header: {columns}")
+    reserved = [n for n in names if n in (ROW, FILE, EXTRA) and n not in ours]
+    if reserved:
+        raise ExtractError(path, f"column name(s) reserved for the pipeline: {', '.join(reserved)}")
+    missing = [c for c in source.required if c not in names]
+    if missing:
+        raise ExtractError(path, f"required column(s) absent: {', '.join(missing)}")
+    return names
+
+
+@dataclass
+class Extract:
+    """One extract file opened for reading in batches: its columns (as the rules name
+    them) and their types in every batch. ``batches`` gives the rows as ``read_extract``
+    would, ``rows`` at a time, numbered across the file."""
+
+    path: Path
+    names: list[str]
+    types: dict[str, pl.DataType]
+    _raw: Callable[[], Iterator[pl.DataFrame]]
+
+    def batches(self) -> Iterator[pl.DataFrame]:
+        offset = 0
+        raw = self._raw()
+        while True:
+            try:
+                frame = next(raw)
+            except StopIteration:
+                return
+            except (pl.exceptions.PolarsError, OSError, EOFError, zlib.error, csv.Error) as e:
+                if "more fields than defined" in str(e):
+                    raise Ragged(str(self.path)) from None
+                if self.path.name.endswith(".parquet"):
+                    raise ExtractError(self.path, f"unreadable Parquet: {e}") from None
+                raise ExtractError(self.path, _problem(e)) from None
+            names = dict(zip(frame.columns, self.names, strict=True))
+            frame = frame.rename(names)
+            trimmed = [
+                pl.col(c).str.strip_chars().replace("", None)
+                if frame.schema[c] == pl.String
+                else pl.col(c)
+                for c in frame.columns
+            ]
+            yield (
+                frame.select(trimmed)
+                .with_row_index(ROW, offset=offset + 1)
+                .with_columns(
+                    pl.col(ROW).cast(pl.Int64), pl.lit(self.path.name, pl.Categorical).alias(FILE)
+                )
+            )
+            offset += frame.height
+
+
+def open_extract(
+    path: Path, source: Source, work: Path, rows: int, ragged: bool = False
+) -> Extract:
+    """``path`` opened to be read ``rows`` at a time (``ragged``: by the reader of rows
+    longer than the header); a CSV that is gzipped or not UTF-8 is first copied into
+    ``work`` as plain UTF-8. Problems with the file as a whole raise ``ExtractError``."""
+    if path.name.endswith(".parquet"):
+        return _open_parquet(path, source, rows)
+    try:
+        plain = _plain_utf8(path, work)
+        if ragged:
+            header, raw = _ragged_batches(plain, rows)
+            columns = [*header, EXTRA]
+            if EXTRA in (c.strip().lower() for c in header):
+                raise _Reserved(EXTRA)
+            batches: Callable[[], Iterator[pl.DataFrame]] = lambda: raw  # noqa: E731
+        else:
+            scan = pl.scan_csv(plain, infer_schema=False, encoding="utf8")
+            columns = list(scan.collect_schema())
+            if EXTRA in (c.strip().lower() for c in columns):
+                raise _Reserved(EXTRA)
+
+            def batches() -> Iterator[pl.DataFrame]:
+                return scan.collect_batches(chunk_size=rows)
+    except _Reserved as e:
+        raise ExtractError(path, f"column name(s) reserved for the pipeline: {e}") from None
+    except (pl.exceptions.PolarsError, OSError, EOFError, zlib.error, csv.Error) as e:
+        raise ExtractError(path, _problem(e)) from None
+    except StopIteration:  # the ragged reader's file has no header
+        raise ExtractError(path, "unreadable CSV: empty CSV") from None
+    names = _checked_names(path, columns, source, parquet=False)
+    return Extract(path, names, dict.fromkeys(names, pl.String), batches)
+
+
+def _open_parquet(path: Path, source: Source, rows: int) -> Extract:
+    try:
+        scan = pl.scan_parquet(path)
+        schema = scan.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as e:
+        raise ExtractError(path, f"unreadable Parquet: {e}") from e
+
+    def keeps_type(column: str) -> bool:
+        typed = source.typed.get(column.strip().lower())
+        return typed is not None and typed.native(schema[column])
+
+    def convert(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.select(
+            frame[c] if keeps_type(c) else _as_text(frame[c]) for c in frame.columns
+        )
+
+    try:
+        empty = convert(pl.DataFrame(schema=schema))
+    except pl.exceptions.PolarsError as e:  # e.g. an extra column of lists
+        raise ExtractError(path, f"a column cannot be read as text: {e}") from e
+    names = _checked_names(path, list(schema), source, parquet=True)
+
+    def batches() -> Iterator[pl.DataFrame]:
+        for frame in scan.collect_batches(chunk_size=rows):
+            try:
+                yield convert(frame)
+            except pl.exceptions.PolarsError as e:
+                raise ExtractError(path, f"a column cannot be read as text: {e}") from e
+
+    types = dict(zip(names, empty.schema.values(), strict=True))
+    return Extract(path, names, types, batches)

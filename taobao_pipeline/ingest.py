@@ -6,29 +6,121 @@ accepted shops), so staging a source clears what was staged downstream of it.
 
 from __future__ import annotations
 
-import os
+import contextlib
+import shutil
+import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import duckdb
 import pandera.polars as pa
 import polars as pl
 
+from taobao_pipeline.budget import batch_rows, memory_budget
 from taobao_pipeline.computations import STATEMENTS, sales_window, statement_parameters
-from taobao_pipeline.extracts import read_extract, source_files
+from taobao_pipeline.extracts import FILE, ROW, Ragged, open_extract, source_files
 from taobao_pipeline.fingerprints import input_note, note_name
 from taobao_pipeline.row_rules import schema
 from taobao_pipeline.rules import Rules, window
 from taobao_pipeline.sources import ORDER, SOURCES
-from taobao_pipeline.staging import MONEY_LIMIT, Staging, SumOutOfRange
+from taobao_pipeline.staging import COMPRESSION, MONEY_LIMIT, Staging, SumOutOfRange, spill_path
 from taobao_pipeline.tables import COMPUTED_TABLES
-from taobao_pipeline.validation import Validated, validate
+from taobao_pipeline.validation import (
+    REJECTED_COLUMNS,
+    TYPED,
+    Validated,
+    _record,
+    judge_batch,
+    judge_whole,
+    split_references,
+)
 
 
 def _schema(stg: Staging, source: str, edition: int, rules: Rules) -> pa.DataFrameSchema:
-    """``source``'s rules, with the keys accepted upstream and the edition's window."""
-    refers = SOURCES[source].refers
-    accepted = {c: stg.column(SOURCES[up].staged_as, c) for c, up in refers.items()}
+    """``source``'s rules with the edition's window; its checks of keys accepted upstream
+    are judged in SQL over the staged keys (``validation.split_references``), so they are
+    built over no keys at all."""
+    none = pl.Series([], dtype=pl.String)
+    accepted = dict.fromkeys(SOURCES[source].refers, none)
     return schema(SOURCES[source], accepted, window(edition, rules).months)
+
+
+class _Spill:
+    """The most DuckDB has spilled to its temporary folder while watched (polled)."""
+
+    def __init__(self) -> None:
+        self.folder = spill_path()
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _size(self) -> int:
+        if self.folder is None or not self.folder.is_dir():
+            return 0
+        total = 0
+        for f in self.folder.iterdir():
+            with contextlib.suppress(OSError):
+                total += f.stat().st_blocks * 512
+        return total
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, self._size())
+
+    def __enter__(self) -> _Spill:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._size())
+
+
+def _read_and_judge(
+    work: Path, paths: list[Path], spec, schema, reference: str | None
+) -> tuple[list[Path], list[Path], dict[str, int], dict[str, int]]:
+    """Phase one: every file read in batches, each batch judged by the schema; the rows
+    that passed and those that failed written to Parquet parts in ``work``. Returns the
+    parts and, per file, the rows read and passed."""
+    rows = batch_rows()
+    extracts = {path: open_extract(path, spec, work, rows) for path in paths}
+    # a column typed differently in two files is judged as text in all (as ``_combine``)
+    text = {
+        c for c in spec.columns if len({e.types.get(c, pl.String) for e in extracts.values()}) > 1
+    }
+    passed_parts: list[Path] = []
+    failed_parts: list[Path] = []
+    read: dict[str, int] = {}
+    passed_rows: dict[str, int] = {}
+    for i, (path, extract) in enumerate(extracts.items()):
+        for ragged in (False, True):
+            mine_p: list[Path] = []
+            mine_f: list[Path] = []
+            read[path.name] = passed_rows[path.name] = 0
+            try:
+                if ragged:
+                    extract = open_extract(path, spec, work, rows, ragged=True)
+                for n, batch in enumerate(extract.batches()):
+                    passed, failed = judge_batch(batch, spec, schema, reference, text)
+                    read[path.name] += batch.height
+                    passed_rows[path.name] += passed.height
+                    target = work / f"passed-{i:05d}-{n:06d}-{int(ragged)}.parquet"
+                    passed.write_parquet(target, compression=COMPRESSION)
+                    mine_p.append(target)
+                    if failed.height:
+                        target = work / f"failed-{i:05d}-{n:06d}-{int(ragged)}.parquet"
+                        failed.write_parquet(target, compression=COMPRESSION)
+                        mine_f.append(target)
+            except Ragged:
+                for part in mine_p + mine_f:
+                    part.unlink()
+                continue
+            break
+        passed_parts += mine_p
+        failed_parts += mine_f
+    return passed_parts, failed_parts, read, passed_rows
 
 
 def ingest_source(
@@ -36,21 +128,172 @@ def ingest_source(
 ) -> Validated:
     """Validate ``source``'s files of ``edition`` and stage them in ``stg``.
 
-    Every file is read before anything is written, so a file-level problem
-    (``ExtractError``) leaves the staging folder as it was. The files' SHA-256 (hashed
-    while they are read, or taken from the run's plan) are noted beside the staged source.
+    Rows flow through in batches sized by the memory budget (``budget``); what needs the
+    whole source (keys accepted upstream, repeats of a key) is judged by DuckDB over the
+    rows that passed, out of core. Everything is read and judged in a work folder before
+    anything staged is touched, so a file-level problem (``ExtractError``) leaves the
+    staging folder as it was. The files' SHA-256 (hashed while they are read, or taken
+    from the run's plan) are noted beside the staged source.
     """
     spec = SOURCES[source]
     paths = source_files(raw_dir / str(edition), spec)
-    with ThreadPoolExecutor(1) as hasher:
-        fingerprint = hasher.submit(input_note, paths, rules, edition)
-        # a national year's revenue comes in a dozen parts: two threads read them in 1.0 s
-        # instead of 1.5 s per 10M rows (polars releases the GIL)
-        with ThreadPoolExecutor(min(len(paths), os.cpu_count() or 1)) as pool:
-            frames = pool.map(lambda path: read_extract(path, spec), paths)
-            files = {path.name: frame for path, frame in zip(paths, frames, strict=True)}
-        note = fingerprint.result()
-    result = validate(files, spec, _schema(stg, source, edition, rules))
+    schema, references = split_references(_schema(stg, source, edition, rules))
+    refers = spec.refers
+    upstream = {
+        column: (SOURCES[refers[column]].staged_as, column, reason)
+        for column, reason in references.items()
+    }
+    reference = next(iter(references), None)
+    stg.folder.mkdir(parents=True, exist_ok=True)
+    for stale in stg.folder.glob(".ingest-*"):  # of a run killed (the folder is ours: locked)
+        shutil.rmtree(stale, ignore_errors=True)
+    work = stg.folder / f".ingest-{source}-{uuid.uuid4().hex}"
+    work.mkdir()
+    try:
+        with ThreadPoolExecutor(1) as hasher:
+            fingerprint = hasher.submit(input_note, paths, rules, edition)
+            try:
+                passed, failed, read, passed_rows = _read_and_judge(
+                    work, paths, spec, schema, reference
+                )
+            finally:
+                note = fingerprint.result()
+        with _Spill() as spill:
+            judge_whole(stg.conn, spec, passed, upstream)
+            result = _stage(
+                stg, work, spec, edition, rules, paths, passed, failed, read, passed_rows, upstream
+            )
+        result.spilled = spill.peak
+        stg.write_note(f"spill.{source}", {"bytes": spill.peak, "budget": memory_budget()})
+        stg.write_note(note_name(source), note)
+        return result
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            stg.conn.execute("DROP TABLE IF EXISTS verdicts")
+            stg.conn.execute("DROP VIEW IF EXISTS accepted_revenue")
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _parquet_list(paths: list[Path]) -> str:
+    return str([str(p) for p in paths])
+
+
+def _stage(
+    stg: Staging,
+    work: Path,
+    spec,
+    edition: int,
+    rules: Rules,
+    paths: list[Path],
+    passed: list[Path],
+    failed: list[Path],
+    read: dict[str, int],
+    passed_rows: dict[str, int],
+    upstream: dict[str, tuple[str, str, str]],
+) -> Validated:
+    """Phase two, once the source is judged: the rejected rows with their reasons and
+    records, the audit, then the staged tables replaced."""
+    source = spec.name
+    conn = stg.conn
+    # the records of the rows refused in SQL (a few), from their parts, by polars
+    verdict_files = dict(
+        conn.execute(f"SELECT {FILE}, count(*) FROM verdicts GROUP BY ALL").fetchall()
+    )
+    refused_parts = []
+    for path in paths:
+        if not verdict_files.get(path.name):
+            continue
+        mine = [p for p in passed if p.name.startswith(f"passed-{paths.index(path):05d}-")]
+        schema = pl.read_parquet_schema(mine[0])
+        got = conn.sql(
+            f"SELECT p.*, v.reason AS _verdict FROM read_parquet({_parquet_list(mine)}) p "
+            f"JOIN verdicts v USING ({FILE}, {ROW}) ORDER BY {ROW}"
+        ).pl()
+        rows = got.select(pl.col(c).cast(t) for c, t in schema.items())
+        record = rows.drop([c for c in rows.columns if c.startswith(TYPED)])
+        frame = pl.DataFrame(
+            {
+                "file": record[FILE].cast(pl.String),
+                "row_number": record[ROW],
+                "reason": got["_verdict"],
+                "record": record.select(_record(record)).to_series(),
+            }
+        )
+        target = work / f"refused-{paths.index(path):05d}.parquet"
+        frame.write_parquet(target)
+        refused_parts.append(target)
+    checks = []
+    if failed and upstream:
+        [(column, (table, key, reason))] = upstream.items()
+        checks.append(
+            f'CASE WHEN ref IS NOT NULL AND ref NOT IN (SELECT "{key}" FROM {table}) '
+            f"THEN '{reason}' END"
+        )
+    merged = ", ".join(["nullif(before, '')", *checks, "nullif(after, '')"])
+    selects = []
+    if failed:
+        selects.append(
+            f"SELECT file, row_number, concat_ws('; ', {merged}) AS reason, record "
+            f"FROM read_parquet({_parquet_list(failed)})"
+        )
+    if refused_parts:
+        selects.append(
+            "SELECT file, row_number, reason, record "
+            f"FROM read_parquet({_parquet_list(refused_parts)})"
+        )
+    if not selects:
+        selects.append(
+            "SELECT NULL::VARCHAR AS file, NULL::BIGINT AS row_number, NULL::VARCHAR AS reason, "
+            "NULL::VARCHAR AS record WHERE false"
+        )
+    rejected_sql = (
+        f"SELECT {stg.edition} AS edition, '{source}' AS source, * FROM ("
+        + " UNION ALL ".join(selects)
+        + ") ORDER BY file, row_number"
+    )
+    failed_files = (
+        dict(
+            conn.execute(
+                f"SELECT file, count(*) FROM read_parquet({_parquet_list(failed)}) GROUP BY ALL"
+            ).fetchall()
+        )
+        if failed
+        else {}
+    )
+    audit = pl.DataFrame(
+        [
+            {
+                "source": source,
+                "file": path.name,
+                "rows_read": read[path.name],
+                "rows_accepted": passed_rows[path.name] - verdict_files.get(path.name, 0),
+                "rows_rejected": failed_files.get(path.name, 0) + verdict_files.get(path.name, 0),
+            }
+            for path in paths
+        ],
+        schema={
+            "source": pl.Utf8,
+            "file": pl.Utf8,
+            "rows_read": pl.Int64,
+            "rows_accepted": pl.Int64,
+            "rows_rejected": pl.Int64,
+        },
+    )
+    unbalanced = audit.filter(
+        pl.col("rows_read") != pl.col("rows_accepted") + pl.col("rows_rejected")
+    )
+    if unbalanced.height:
+        raise RuntimeError(f"rows lost while validating {source}:\n{unbalanced}")
+    columns = ", ".join(
+        f'"{TYPED + c}" AS "{c}"' if c in spec.typed else f'"{c}"' for c in spec.columns
+    )
+    accepted = (
+        f"SELECT {FILE}, {ROW}, {columns} "
+        f"FROM read_parquet({_parquet_list(passed)}, union_by_name = true) "
+        f"ANTI JOIN verdicts USING ({FILE}, {ROW})"
+        if passed
+        else None
+    )
     # no note while the source is restaged: a failure between leaves it unrecorded
     stg.remove_note(note_name(source))
     later = ORDER[ORDER.index(source) + 1 :]
@@ -60,23 +303,45 @@ def ingest_source(
     # the audit goes last: a source with an audit part is staged whole
     stg.remove(["load_audit"], source=source)
     if source == "revenue":
-        _stage_sales(stg, result.accepted, edition, rules, paths)
+        _stage_sales(stg, accepted, edition, rules, paths)
+    elif accepted is None:
+        stg.write_frame(
+            source,
+            pl.DataFrame(schema={c: pl.String for c in spec.columns}).with_columns(
+                pl.col(n).cast(t.dtype) for n, t in spec.typed.items()
+            ),
+        )
     else:
-        stg.write_frame(source, result.accepted)
-    stg.write_frame("rejected_rows", result.rejected, source)
-    stg.write_frame("load_audit", result.audit, source)
-    stg.write_note(note_name(source), note)
-    return result
+        stg.write(
+            source,
+            f"SELECT {stg.edition} AS edition, * EXCLUDE ({FILE}, {ROW}) FROM ({accepted}) "
+            f"ORDER BY {FILE}, {ROW}",
+        )
+    stg.write("rejected_rows", rejected_sql, source=source)
+    stg.write_frame("load_audit", audit, source)
+    rejected = conn.execute(
+        "SELECT reason, count(*) FROM rejected_rows WHERE source = $s GROUP BY ALL",
+        {"s": source},
+    ).fetchall()
+    return Validated(
+        accepted=pl.DataFrame(),
+        rejected=pl.DataFrame(schema=REJECTED_COLUMNS),
+        audit=audit,
+        by_reason=dict(rejected),
+    )
 
 
 def _stage_sales(
-    stg: Staging, accepted: pl.DataFrame, edition: int, rules: Rules, paths: list[Path]
+    stg: Staging, accepted: str | None, edition: int, rules: Rules, paths: list[Path]
 ) -> None:
     """Stage the accepted sales summed per shop (``shop_sales``)."""
-    # Arrow's newest layout is polars' own (string views): handed over without a copy,
-    # where the default layout converted 9.6M shop ids for 0.4 s
-    arrow = accepted.to_arrow(compat_level=pl.CompatLevel.newest())
-    stg.conn.register("accepted_revenue", arrow)
+    if accepted is None:
+        accepted = (
+            f"SELECT NULL::VARCHAR AS {FILE}, NULL::BIGINT AS {ROW}, NULL::VARCHAR AS shop_id, "
+            "NULL::VARCHAR AS month, NULL::DECIMAL(18,2) AS gmv_rmb, NULL::BIGINT AS orders "
+            "WHERE false"
+        )
+    stg.conn.execute(f"CREATE OR REPLACE TEMP VIEW accepted_revenue AS {accepted}")
     sql = STATEMENTS["shop_sales"].sql
     try:
         stg.write("shop_sales", sql, statement_parameters("shop_sales", edition, rules))
@@ -88,7 +353,7 @@ def _stage_sales(
             raise SumOutOfRange(named) from None
         raise
     finally:
-        stg.conn.unregister("accepted_revenue")
+        stg.conn.execute("DROP VIEW IF EXISTS accepted_revenue")
     stg.write_note("shop_sales", sales_window(edition, rules))
 
 
@@ -114,5 +379,7 @@ def _oversized_sales(stg: Staging, edition: int, paths: list[Path]) -> str | Non
 
 def rejected_by_reason(result: Validated) -> dict[str, int]:
     """Rejected row counts per reason, most frequent first."""
+    if result.by_reason is not None:
+        return dict(sorted(result.by_reason.items(), key=lambda item: -item[1]))
     counts = result.rejected.group_by("reason").len().sort("len", descending=True)
     return dict(counts.iter_rows())

@@ -18,6 +18,10 @@ import polars as pl
 
 from taobao_pipeline.sources import DATE_TEXT, MONTH_TEXT, Field, RowRule, Rule, Source
 
+# the name of a check that a value is a key accepted upstream (``_one_of``): the streaming
+# ingest judges it in SQL over the staged keys instead (``validation.split_references``)
+REFERENCE = "accepted upstream"
+
 
 def _check(rule: Rule, error: str, typed: Rule | None = None) -> pa.Check:
     """A column check: ``rule`` judges text, ``typed`` a natively typed Parquet column
@@ -43,7 +47,9 @@ def _one_of(accepted: pl.Series, error: str) -> pa.Check:
     """
     lookup = accepted.to_frame("_accepted").with_columns(pl.col("_accepted").hash().alias("_hash"))
     if lookup["_hash"].n_unique() < lookup.height:  # a hash collision: take the plain way
-        return _check(lambda c: c.is_in(accepted.implode()), error)
+        plain = _check(lambda c: c.is_in(accepted.implode()), error)
+        plain.name = REFERENCE
+        return plain
 
     def judge(data: pa.PolarsData) -> pl.LazyFrame:
         value = pl.col(data.key)
@@ -55,7 +61,7 @@ def _one_of(accepted: pl.Series, error: str) -> pa.Check:
             .select(value.is_null() | (value == pl.col("_accepted")).fill_null(False))
         )
 
-    return pa.Check(judge, error=error)
+    return pa.Check(judge, error=error, name=REFERENCE)
 
 
 def _outside(months: list[str], rule: Callable[[pl.Series], pl.Series]) -> Rule:

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from taobao_pipeline.budget import duckdb_limit, memory_budget
 from taobao_pipeline.provinces import write_provinces
 from taobao_pipeline.sql import load
 from taobao_pipeline.tables import (
@@ -58,6 +59,9 @@ _DATABASE: duckdb.DuckDBPyConnection | None = None
 _VIEWED: dict[tuple[str, str], tuple[tuple[str, int, int], ...]] = {}
 _KINDS: dict[str, dict[str, str]] = {}  # schema -> table -> VIEW or TABLE
 _LOCK = threading.Lock()  # editions may be staged from several threads
+# (memory_limit, temp_directory) set on the database: the budget, and where it spills
+_LIMITS: tuple[str, str | None] | None = None
+SPILL = ".spill"  # DuckDB's temporary folder, beside the editions' staging folders
 
 
 # lock files this process holds -> how many times: a run holds its editions throughout,
@@ -104,11 +108,40 @@ def _temporary(path: Path) -> Path:
     return path.with_name(f"{path.name}.tmp-{uuid.uuid4().hex}")
 
 
-def _cursor(schema: str) -> duckdb.DuckDBPyConnection:
+def spill_folder(folder: Path) -> Path:
+    """Where DuckDB spills what exceeds its share of the memory budget: one folder beside
+    the editions' staging folders (on the same disk as the staged Parquet)."""
+    return folder.parent / SPILL
+
+
+def _limit(database: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """Hold DuckDB to its share of the memory budget (``budget``), spilling beside the
+    staging area. The temporary folder is set once per process: DuckDB keeps its first."""
+    global _LIMITS
+    limit = duckdb_limit(memory_budget())
+    spill = _LIMITS[1] if _LIMITS and _LIMITS[1] else str(spill_folder(folder))
+    if (limit, spill) == _LIMITS:
+        return
+    database.execute(f"SET memory_limit = '{limit}'")
+    if _LIMITS is None or _LIMITS[1] is None:
+        try:
+            database.execute(f"SET temp_directory = '{spill}'")
+        except duckdb.Error:
+            spill = None  # type: ignore[assignment]  # in use elsewhere: DuckDB's own
+    _LIMITS = (limit, spill)
+
+
+def spill_path() -> Path | None:
+    """DuckDB's temporary folder in this process, once a staging area set it."""
+    return Path(_LIMITS[1]) if _LIMITS and _LIMITS[1] else None
+
+
+def _cursor(schema: str, folder: Path) -> duckdb.DuckDBPyConnection:
     global _DATABASE
     with _LOCK:
         if _DATABASE is None:
             _DATABASE = duckdb.connect()
+        _limit(_DATABASE, folder)
         cursor = _DATABASE.cursor()
     cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     cursor.execute(f"USE memory.{schema}")
@@ -124,7 +157,7 @@ class Staging:
         # a schema per folder: views of two warehouses' editions never meet
         digest = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:16]
         self.schema = schema = f"staging_{edition}_{digest}"
-        self.conn = _cursor(schema)
+        self.conn = _cursor(schema, folder)
         # VIEW of files, or empty TABLE; as left by an earlier Staging of the folder
         self._kind = _KINDS.setdefault(schema, {})
         for table in STAGED_TABLES:

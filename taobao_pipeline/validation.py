@@ -8,12 +8,15 @@ either accepted or in ``rejected`` with its reason, and ``audit`` proves it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+import duckdb
 import pandera.polars as pa
 import polars as pl
 from pandera.errors import SchemaErrors
 
 from taobao_pipeline.extracts import EXTRA, FILE, ROW
+from taobao_pipeline.row_rules import REFERENCE
 from taobao_pipeline.sources import Source
 
 TOO_LONG = "more fields than the header"
@@ -33,6 +36,10 @@ class Validated:
     accepted: pl.DataFrame  # typed contract columns
     rejected: pl.DataFrame  # REJECTED_COLUMNS
     audit: pl.DataFrame  # source, file, rows_read, rows_accepted, rows_rejected
+    # the streaming ingest keeps its rows staged, not in memory: rejected rows per reason,
+    # and bytes DuckDB spilled to disk while judging and staging the source
+    by_reason: dict[str, int] | None = None
+    spilled: int = 0
 
 
 def _rule_failures(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFrame:
@@ -234,4 +241,178 @@ def validate(
         accepted=accepted.drop(FILE, ROW),
         rejected=pl.concat(rejected) if rejected else pl.DataFrame(schema=REJECTED_COLUMNS),
         audit=audit_frame,
+    )
+
+
+# --- the streaming form: batches judged by the schemas, whole-source rules in SQL -------
+#
+# ``validate`` above judges a source held whole in memory. The ingest streams instead:
+# each batch of each file is judged by the same schema without its checks of keys accepted
+# upstream (``row_rules.REFERENCE``); the rows that pass are written, typed, to Parquet
+# parts in a work folder; then DuckDB, under the memory budget, judges over all of them
+# what needs the whole source: the keys accepted upstream and the repeats of a key. The
+# rejections and their reasons are those of ``validate``, reason by reason and in order.
+
+TYPED = "_t_"  # prefix of a passed part's typed columns (beside the values as delivered)
+
+
+def split_references(schema: pa.DataFrameSchema) -> tuple[pa.DataFrameSchema, dict[str, str]]:
+    """``schema`` without its checks of upstream keys, and those checks' column -> reason."""
+    references: dict[str, str] = {}
+    for name, column in schema.columns.items():
+        kept = [c for c in column.checks if c.name != REFERENCE]
+        if len(kept) != len(column.checks):
+            references[name] = next(c.error for c in column.checks if c.name == REFERENCE)
+            schema = schema.update_column(name, checks=kept)
+    return schema, references
+
+
+def _split_failures(
+    frame: pl.DataFrame, schema: pa.DataFrameSchema, reference: str | None
+) -> pl.DataFrame:
+    """Row position -> its reasons (as ``_rule_failures`` and ``_with_too_long`` give
+    them), cut in two where the reason of ``reference``'s upstream check belongs: the
+    checks run column by column in the schema's order, that check last of its column."""
+    position = {name: i for i, name in enumerate(schema.columns)}
+    cut = position[reference] if reference else len(position)
+    try:
+        schema.validate(frame.select(list(schema.columns)), lazy=True)
+    except SchemaErrors as errors:
+        cases = errors.failure_cases
+    else:
+        cases = None
+    parts = []
+    too_long = frame.select(pl.col(EXTRA).is_not_null().arg_true().cast(pl.Int64).alias("index"))
+    if not too_long.is_empty():
+        parts.append(
+            too_long.with_columns(pl.lit(TOO_LONG).alias("reason"), pl.lit(True).alias("before"))
+        )
+    if cases is not None:
+        if cases["index"].null_count():
+            raise RuntimeError(f"schema {schema.name} failed as a whole:\n{cases}")
+        reason = (
+            pl.when(pl.col("check") == "not_nullable")
+            .then(pl.col("column") + " is empty")
+            .otherwise(pl.col("check"))
+        )
+        at = pl.col("column").replace_strict(position, default=len(position), return_dtype=pl.Int64)
+        parts.append(
+            cases.select(
+                pl.col("index").cast(pl.Int64), reason.alias("reason"), (at <= cut).alias("before")
+            ).unique(["index", "reason"], maintain_order=True)
+        )
+    if not parts:
+        return pl.DataFrame(schema={"index": pl.Int64, "before": pl.Utf8, "after": pl.Utf8})
+    return (
+        pl.concat(parts)
+        .group_by("index", maintain_order=True)
+        .agg(
+            pl.col("reason").filter(pl.col("before")).str.join("; ").alias("before"),
+            pl.col("reason").filter(~pl.col("before")).str.join("; ").alias("after"),
+        )
+    )
+
+
+def judge_batch(
+    batch: pl.DataFrame,
+    source: Source,
+    schema: pa.DataFrameSchema,
+    reference: str | None,
+    text: set[str],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One batch of one file (as ``extracts.Extract.batches`` gives it) judged by
+    ``schema`` (without its upstream checks): the rows that passed, as delivered with
+    their typed values beside (``TYPED``), and the rows that failed (file, row_number,
+    their reasons ``before`` and ``after`` the upstream check of column ``reference``,
+    that column's value, the record). ``text``: columns judged as text (typed differently
+    in another file of the source, as ``_combine`` does)."""
+    part = _with_optional(batch, source)
+    view = part.select(*source.columns, FILE, ROW, _extra(part)).with_columns(
+        pl.col(c).cast(pl.String) for c in text
+    )
+    failed = _split_failures(view, schema, reference)
+    kept = view.filter(~_at(view.height, failed["index"])).drop(EXTRA)
+    typed = kept.with_columns(t.load(n, view.schema[n]) for n, t in source.typed.items())
+    _all_converted(kept, typed, source)
+    passed = (
+        part.filter(~_at(part.height, failed["index"]))
+        .with_columns(pl.col(FILE).cast(pl.String))
+        .hstack(typed.select(pl.col(n).alias(TYPED + n) for n in source.typed))
+    )
+    bad = part[failed["index"]]
+    ref = view[reference][failed["index"]].cast(pl.String) if reference else None
+    refused = bad.select(
+        pl.col(FILE).cast(pl.String).alias("file"),
+        pl.col(ROW).alias("row_number"),
+        pl.lit(failed["before"]).alias("before"),
+        pl.lit(failed["after"]).alias("after"),
+        (pl.lit(ref) if ref is not None else pl.lit(None, pl.String)).alias("ref"),
+        _record(bad).alias("record"),
+    )
+    return passed, refused
+
+
+def _quoted(names: list[str] | tuple[str, ...]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def judge_whole(
+    conn: duckdb.DuckDBPyConnection,
+    source: Source,
+    passed: list[Path],
+    references: dict[str, tuple[str, str, str]],
+) -> None:
+    """Judge in DuckDB, over every passed row of the source (``passed``: Parquet parts),
+    what needs the whole source; leaves the temporary table ``verdicts`` (_file, _row,
+    reason): rows whose key is not accepted upstream (``references``: column -> upstream
+    table, its column, the reason), then repeats of the key (as ``_judge_repeats``)."""
+    key = list(source.key)
+    values = [TYPED + c if c in source.typed else c for c in source.columns]
+    value_names = [c for c in source.columns]
+    rows = (
+        f"SELECT {FILE}, {ROW}, "
+        + ", ".join(f'"{v}" AS "{n}"' for v, n in zip(values, value_names, strict=True))
+        + f" FROM read_parquet({[str(p) for p in passed]}, union_by_name = true)"
+    )
+    if not passed:
+        rows = (
+            f"SELECT NULL::VARCHAR AS {FILE}, NULL::BIGINT AS {ROW}, "
+            + ", ".join(f'NULL AS "{n}"' for n in value_names)
+            + " WHERE false"
+        )
+    refused, ok = [], rows
+    for column, (table, upstream, reason) in references.items():
+        accepted = f'SELECT "{upstream}" AS k FROM {table}'
+        refused.append(
+            f"SELECT {FILE}, {ROW}, '{reason}' AS reason FROM ({rows}) p "
+            f'WHERE "{column}" NOT IN ({accepted})'
+        )
+        ok = f'SELECT * FROM ({ok}) p WHERE "{column}" IN ({accepted})'
+    key_text = " ".join(key)
+    k = _quoted(key)
+    repeats = f"""
+        WITH ok AS ({ok}),
+        repeated AS (SELECT {k} FROM ok GROUP BY ALL HAVING count(*) > 1),
+        rep AS (SELECT * FROM ok SEMI JOIN repeated USING ({k})),
+        versions AS (
+            SELECT {k}, count(DISTINCT row({_quoted(value_names)})) AS _versions
+            FROM rep GROUP BY ALL
+        ),
+        ranked AS (
+            SELECT {FILE}, {ROW}, {k},
+                   row_number() OVER w AS _nth,
+                   first({FILE} || ' row ' || {ROW}) OVER w AS _first
+            FROM rep WINDOW w AS (PARTITION BY {k} ORDER BY {FILE}, {ROW})
+        )
+        SELECT {FILE}, {ROW},
+               CASE WHEN _versions > 1
+                    THEN 'conflicting repeat: {key_text} repeated with different values'
+                    ELSE 'duplicate: repeats {key_text} of ' || _first || ' with identical values'
+               END AS reason
+        FROM ranked JOIN versions USING ({k})
+        WHERE _versions > 1 OR _nth > 1
+    """
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE verdicts AS "
+        + " UNION ALL ".join(f"SELECT * FROM ({q})" for q in [*refused, repeats])
     )
