@@ -13,11 +13,13 @@ matches one; when the main thread only waits for others, that of theirs), and ch
 the wall seconds and the process's CPU seconds (every thread's, native ones included:
 polars and DuckDB work in threads of their own) since the sample before. The imports of the
 command are timed the same way. Writes ``{phase: [wall s, CPU s]}`` to ``OUT.json`` (the
-changes of phase in time to ``OUT.timeline.json``) as the process exits; the interpreter's
+changes of phase in time to ``OUT.timeline.json``, the most resident memory seen in each
+phase, in bytes, to ``OUT.rss.json``) as the process exits; the interpreter's
 start and teardown lie outside (``benchmarks.annual`` takes them from the child's totals).
 The sampler holds the GIL some 20 µs a sample: a sampled run took about 3% longer than the
 same command alone. It also keeps the run's frames alive a moment longer, so a sampled
-run's peak memory is not the command's (3.2 to 3.9 GB against 2.2 GB for 2022 at 1.0).
+run's peak memory is not the command's (3.2 to 3.9 GB against 2.2 GB for 2022 at 1.0);
+``PHASES_INTERVAL=0.05`` samples less often, for memory by phase nearer the command's.
 
 Phases are named by the files and functions of the package, so a renamed function shows as
 "CLI and other" until ``PHASES`` follows it.
@@ -34,18 +36,21 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-INTERVAL = 0.002
+INTERVAL = float(os.environ.get("PHASES_INTERVAL", "0.002"))  # seconds between samples
+PAGE = os.sysconf("SC_PAGE_SIZE")
 DETAIL = os.environ.get("PHASES_DETAIL", "").split(",")  # phases whose stacks to count
 # (phase, patterns): a stack is in the phase of its innermost frame ("file:line function")
 # that holds one of the patterns
 PHASES: list[tuple[str, tuple[str, ...]]] = [
     ("imports", ("<frozen importlib._bootstrap>",)),
     ("report", ("taobao_pipeline/report/",)),
-    ("reading the files", ("extracts.py", "ingest_source.<locals>")),
+    ("reading the files", ("extracts.py", "ingest_source.<locals>", " _read_and_judge")),
     ("Pandera row rules", ("_rule_failures", "row_rules.py", "/pandera/")),
+    ("whole-source rules in SQL", (" judge_whole",)),
     ("validation outside Pandera", ("taobao_pipeline/validation.py",)),
     # bbc2c0d and before staged the sales inline, at line 70 of ingest.py
     ("SQL aggregation of shop sales", ("_stage_sales", "_oversized_sales", "ingest.py:70 ")),
+    ("staging the judged rows", ("ingest.py",)),
     ("staging writes", ("staging.py",)),
     ("SQL compute", ("computations.py",)),
     ("asset checks", ("defs/checks.py", "restated_rules.py")),
@@ -66,6 +71,15 @@ def _frames(frame) -> list[str]:
         out.append(f"{code.co_filename}:{frame.f_lineno} {code.co_qualname}")
         frame = frame.f_back
     return out
+
+
+def _resident() -> int:
+    """The process's resident memory in bytes (Linux: /proc/self/statm)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * PAGE
+    except OSError:
+        return 0
 
 
 def classify(frames: list[str]) -> str | None:
@@ -92,6 +106,7 @@ class Sampler(threading.Thread):
         self.done = threading.Event()
         self.detail: Counter[str] = Counter()
         self.timeline: list[tuple[float, str]] = []  # (seconds since the start, new phase)
+        self.peak: dict[str, int] = defaultdict(int)  # phase -> most resident bytes seen in it
 
     def phase(self) -> str:
         stacks = sys._current_frames()
@@ -119,6 +134,7 @@ class Sampler(threading.Thread):
                 where = " < ".join(f.split("taobao_pipeline/")[1] for f in ours)
                 self.detail[f"{phase}: {where}"] += 1
             now, now_cpu = time.perf_counter(), time.process_time()
+            self.peak[phase] = max(self.peak[phase], _resident())
             if phase != self.last:
                 self.timeline.append((round(now - self.start, 3), phase))
                 self.last = phase
@@ -138,6 +154,7 @@ def main() -> None:
         sampler.join()
         out.write_text(json.dumps(dict(sampler.seconds), indent=1))
         out.with_suffix(".timeline.json").write_text(json.dumps(sampler.timeline))
+        out.with_suffix(".rss.json").write_text(json.dumps(dict(sampler.peak), indent=1))
         for where, n in sampler.detail.most_common(40):
             print(f"{n * INTERVAL:6.2f} {where}", file=sys.stderr)
 
