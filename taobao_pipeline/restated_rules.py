@@ -70,13 +70,21 @@ def taobao_town_codes(metrics: pl.DataFrame, edition: int, rules: Rules) -> set[
 
 
 def active_shops_by_village(
-    shops: pl.DataFrame, sales: pl.DataFrame, edition: int, rules: Rules
+    shops: pl.DataFrame | pl.LazyFrame,
+    sales: pl.DataFrame | pl.LazyFrame,
+    edition: int,
+    rules: Rules,
+    buckets: int = 1,
 ) -> pl.DataFrame:
     """Active shops per village code, from the staged shops and their sales: open at least
     30 days at the cut-off, not closed by it, and at least 1 order a month over the last 3
     months of the window in which the shop was open (a month counts when the shop opened
     on or before its last day). Columns village_code, active_by_rule (villages with none
-    absent)."""
+    absent).
+
+    ``buckets``: the shops are taken in that many groups of their ``shop_id``'s hash (each
+    with its sales), and the counts per village summed: memory follows the shops of one
+    bucket (2022 at scale 4, 17.6M shops: 3.6 GB whole, 1.3 GB in two buckets)."""
     r = rules.for_edition(edition)
     w = window(edition, rules)
     month_ends = []
@@ -86,8 +94,19 @@ def active_shops_by_village(
     months_open = pl.sum_horizontal(
         (pl.col("opened_on") <= pl.lit(end)).cast(pl.Int64) for end in month_ends
     )
+    if buckets > 1:
+        parts = []
+        for bucket in range(buckets):
+            mine = pl.col("shop_id").hash() % buckets == bucket
+            parts.append(
+                active_shops_by_village(
+                    shops.lazy().filter(mine), sales.lazy().filter(mine), edition, rules
+                )
+            )
+        return pl.concat(parts).group_by("village_code").agg(pl.col("active_by_rule").sum())
     active = (
-        shops.join(sales, on="shop_id", how="left")
+        shops.lazy()
+        .join(sales.lazy(), on="shop_id", how="left")
         .with_columns(pl.col("recent_orders").fill_null(0), months_open.alias("months_open"))
         .filter(
             (pl.col("opened_on") <= pl.lit(w.cutoff_date - dt.timedelta(days=r.min_days_open)))
@@ -98,4 +117,4 @@ def active_shops_by_village(
         .group_by("village_code")
         .agg(pl.len().alias("active_by_rule"))
     )
-    return active
+    return active.collect(engine="streaming")
