@@ -390,8 +390,15 @@ def judge_whole(
         ok = f'SELECT * FROM ({ok}) p WHERE "{column}" IN ({accepted})'
     key_text = " ".join(key)
     k = _quoted(key)
+    # as ``_suspects``: the keys' 64-bit hashes are counted (cheap, over the key columns
+    # of every passed row), and only the rows of a repeated hash (a superset of the
+    # repeated keys among the rows accepted upstream) are compared in full
+    keys_only = f"SELECT {k} FROM ({rows})"
     repeats = f"""
-        WITH ok AS ({ok}),
+        WITH suspect AS (
+            SELECT hash({k}) AS _h FROM ({keys_only}) GROUP BY _h HAVING count(*) > 1
+        ),
+        ok AS (SELECT * FROM ({ok}) o WHERE hash({k}) IN (SELECT _h FROM suspect)),
         repeated AS (SELECT {k} FROM ok GROUP BY ALL HAVING count(*) > 1),
         rep AS (SELECT * FROM ok SEMI JOIN repeated USING ({k})),
         versions AS (
