@@ -26,7 +26,7 @@ from taobao_pipeline.row_rules import schema
 from taobao_pipeline.rules import Rules, window
 from taobao_pipeline.sources import ORDER, SOURCES
 from taobao_pipeline.staging import COMPRESSION, MONEY_LIMIT, Staging, SumOutOfRange, spill_path
-from taobao_pipeline.tables import COMPUTED_TABLES
+from taobao_pipeline.tables import COMPUTED_TABLES, TABLES
 from taobao_pipeline.validation import (
     REJECTED_COLUMNS,
     TYPED,
@@ -325,11 +325,7 @@ def _stage(
             ),
         )
     else:
-        stg.write(
-            source,
-            f"SELECT {stg.edition} AS edition, * EXCLUDE ({FILE}, {ROW}) FROM ({accepted}) "
-            f"ORDER BY {FILE}, {ROW}",
-        )
+        stg.write_frame(source, _accepted_rows(conn, spec, paths, passed))
     stg.write("rejected_rows", rejected_sql, source=source)
     stg.write_frame("load_audit", audit, source)
     rejected = conn.execute(
@@ -342,6 +338,33 @@ def _stage(
         audit=audit,
         by_reason=dict(rejected),
     )
+
+
+def _accepted_rows(
+    conn: duckdb.DuckDBPyConnection, spec, paths: list[Path], passed: list[Path]
+) -> pl.LazyFrame:
+    """The rows that passed, less those refused in SQL (``verdicts``), in the files' order
+    of rows, as the staged table's columns: polars scans the parts in order and drops the
+    few refused rows by their row numbers, streaming. (DuckDB's anti join with the
+    verdicts loses the order: sorted back, the 17.6M shops of 2022 at scale 4 took 21.8 s,
+    8.8 s unsorted; this takes 7.9 s, in the same order.)"""
+    refused = dict(
+        conn.execute(f"SELECT {FILE}, list({ROW}) FROM verdicts GROUP BY ALL").fetchall()
+    )
+    declared = TABLES[spec.staged_as].polars_schema()
+    frames = []
+    for part in passed:
+        rows = pl.scan_parquet(part)
+        mine = refused.get(paths[int(part.name.split("-")[1])].name)
+        if mine:
+            rows = rows.filter(~pl.col(ROW).is_in(pl.Series(mine, dtype=pl.Int64).implode()))
+        frames.append(
+            rows.select(
+                pl.col(TYPED + c if c in spec.typed else c).cast(declared[c]).alias(c)
+                for c in spec.columns
+            )
+        )
+    return pl.concat(frames)
 
 
 def _stage_sales(

@@ -239,14 +239,21 @@ class Staging:
                 f"(at most {MONEY_LIMIT}): {str(e).splitlines()[0]}"
             ) from None
 
-    def write_frame(self, table: str, frame: pl.DataFrame, source: str | None = None) -> int:
-        """Like ``write``, for rows already in polars (written by polars: no copy to DuckDB);
-        ``frame`` has every column of the table but ``edition``."""
+    def write_frame(
+        self, table: str, frame: pl.DataFrame | pl.LazyFrame, source: str | None = None
+    ) -> int:
+        """Like ``write``, for rows in polars (written by polars: no copy to DuckDB; a lazy
+        frame streamed to the file); ``frame`` has every column of the table but
+        ``edition``."""
         declared = TABLES[table]
         typed = frame.select(
             pl.lit(self.edition).alias(name) if name == "edition" else pl.col(name)
             for name in declared.names
         ).cast(declared.polars_schema())
+        if isinstance(typed, pl.LazyFrame):
+            return self._replace(
+                table, source, lambda tmp: typed.sink_parquet(tmp, compression=COMPRESSION)
+            )
         return self._replace(
             table, source, lambda tmp: typed.write_parquet(tmp, compression=COMPRESSION)
         )
