@@ -13,7 +13,9 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from taobao_pipeline.budget import ENV, words
 from taobao_pipeline.editions import describe_editions
+from taobao_pipeline.sources import ORDER
 from taobao_pipeline.warehouse import Warehouse
 
 _UNITS = (
@@ -89,6 +91,32 @@ def _figures(warehouse: Path, editions: list[int]) -> tuple[list[tuple], int, in
             ).fetchall()
         read, rejected = read + int(r), rejected + int(j)
     return national, read, rejected
+
+
+def _spills(warehouse: Path, editions: list[int]) -> dict[tuple[int, str], tuple[int, int]]:
+    """(edition, source) -> (bytes DuckDB spilled while staging it, the budget then), as the
+    ingest noted them (``spill.<source>``), where it spilled anything."""
+    found = {}
+    for edition in sorted(set(editions)):
+        with Warehouse(warehouse).staging(edition) as stg:
+            for source in ORDER:
+                note = stg.note(f"spill.{source}") or {}
+                if int(note.get("bytes", 0)):
+                    found[(edition, source)] = (int(note["bytes"]), int(note["budget"]))
+    return found
+
+
+def spill_lines(spills: dict[tuple[int, str], tuple[int, int]]) -> list[str]:
+    """What the summary says of a run that spilled to disk (nothing if it did not)."""
+    if not spills:
+        return []
+    budget = max(b for _, b in spills.values())
+    where = ", ".join(f"{e} {source} {words(n)}" for (e, source), (n, _) in spills.items())
+    said = (
+        f"Spilled to disk beyond the memory budget ({words(budget)}): {where}. "
+        f"Slower, not wrong; a larger budget ({ENV}) keeps it in memory."
+    )
+    return textwrap.wrap(said, 100, subsequent_indent="  ", break_long_words=False)
 
 
 def _setting(value: object) -> str:
@@ -172,6 +200,7 @@ def run_summary(
         f"Rows read: {_count(rows_read)}; rejected: {_count(rows_rejected)}{share}, each with "
         "its reason in rejected_rows.",
     ]
+    lines += spill_lines(_spills(warehouse, ran))
     if national:
         edition, villages, towns, revenue, _ = national[-1]
         lines.append(

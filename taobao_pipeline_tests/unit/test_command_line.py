@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from taobao_pipeline.cli import parse_editions
-from taobao_pipeline.summary import rmb_words
+from taobao_pipeline.summary import rmb_words, spill_lines
 
 
 def test_parse_editions() -> None:
@@ -30,3 +30,19 @@ def test_parse_editions() -> None:
 )
 def test_money_in_words(amount: str, words: str) -> None:
     assert rmb_words(Decimal(amount)) == words
+
+
+def test_the_summary_says_when_a_run_spilled() -> None:
+    """A run whose DuckDB spilled says so, where and beyond which budget; one that did not
+    says nothing of it."""
+    assert spill_lines({}) == []
+    gib = 1 << 30
+    lines = spill_lines(
+        {(2022, "shops"): (300 << 20, 2 * gib), (2022, "revenue"): (2 * gib, 2 * gib)}
+    )
+    assert all(len(line) <= 100 for line in lines) and lines[1].startswith("  ")
+    said = " ".join(line.strip() for line in lines)
+    assert said == (
+        "Spilled to disk beyond the memory budget (2.0 GB): 2022 shops 300 MB, 2022 revenue "
+        "2.0 GB. Slower, not wrong; a larger budget (TAOBAO_MEMORY_BUDGET) keeps it in memory."
+    ), said
