@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from taobao_pipeline import budget
 from taobao_pipeline.defaults import DEFAULT_RAW_DIR, DEFAULT_WAREHOUSE
 from taobao_pipeline.defs.checks import Thresholds
 from taobao_pipeline.rules import DEFAULT, Rules
@@ -14,10 +15,22 @@ from taobao_pipeline.warehouse import Warehouse
 
 
 class PathsResource(dg.ConfigurableResource):
-    """Where the data lives: the raw extracts folder and the published warehouse file."""
+    """Where the data lives: the raw extracts folder and the published warehouse file; and
+    how much memory a run may use to read it (``memory_budget``).
+
+    ``memory_budget``: a size such as ``2GB``, ``1.5GiB`` or ``800MB`` (binary units), or
+    empty for ``TAOBAO_MEMORY_BUDGET``, else the default (``budget``: the smaller of 2 GiB
+    and a quarter of the machine's memory). The ingest's batches and every DuckDB query of
+    the run keep within it, DuckDB spilling to disk beside the staging area beyond it.
+    """
 
     raw_dir: str = DEFAULT_RAW_DIR
     warehouse_path: str = DEFAULT_WAREHOUSE
+    memory_budget: str = ""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """The run's budget in force (a size that cannot be read fails the run, saying so)."""
+        budget.configure(self.memory_budget)
 
     @classmethod
     def from_env(cls) -> "PathsResource":
