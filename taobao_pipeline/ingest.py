@@ -28,6 +28,7 @@ from taobao_pipeline.sources import ORDER, SOURCES
 from taobao_pipeline.staging import COMPRESSION, MONEY_LIMIT, Staging, SumOutOfRange, spill_path
 from taobao_pipeline.tables import COMPUTED_TABLES, TABLES
 from taobao_pipeline.validation import (
+    KEY_HASH,
     REJECTED_COLUMNS,
     TYPED,
     Validated,
@@ -172,7 +173,7 @@ def ingest_source(
             finally:
                 note = fingerprint.result()
         with _Spill() as spill:
-            judge_whole(stg.conn, spec, passed, upstream)
+            judge_whole(stg.conn, spec, passed, upstream, memory_budget())
             result = _stage(
                 stg, work, spec, edition, rules, paths, passed, failed, read, passed_rows, upstream
             )
@@ -183,6 +184,7 @@ def ingest_source(
     finally:
         with contextlib.suppress(duckdb.Error):
             stg.conn.execute("DROP TABLE IF EXISTS verdicts")
+            stg.conn.execute("DROP TABLE IF EXISTS repeated_hashes")
             stg.conn.execute("DROP VIEW IF EXISTS accepted_revenue")
         shutil.rmtree(work, ignore_errors=True)
 
@@ -223,7 +225,7 @@ def _stage(
             f"JOIN verdicts v USING ({FILE}, {ROW}) ORDER BY {ROW}"
         ).pl()
         rows = got.select(pl.col(c).cast(t) for c, t in schema.items())
-        record = rows.drop([c for c in rows.columns if c.startswith(TYPED)])
+        record = rows.drop([c for c in rows.columns if c.startswith(TYPED) or c == KEY_HASH])
         frame = pl.DataFrame(
             {
                 "file": record[FILE].cast(pl.String),
