@@ -308,6 +308,11 @@ class Ragged(Exception):
     with the ragged reader (so that every batch of the file has the ``EXTRA`` column)."""
 
 
+class NotUtf8(Exception):
+    """A CSV whose header is UTF-8 holds a value that is not: read the file again, all of
+    it, transcoded (``open_extract(..., transcode=True)``)."""
+
+
 def _plain_utf8(path: Path, work: Path) -> Path:
     """The CSV as a plain UTF-8 file polars can read in batches: the file itself, or a
     copy in ``work`` gunzipped and, unless it is UTF-8, transcoded from GB18030. Streamed
@@ -390,6 +395,7 @@ class Extract:
     names: list[str]
     types: dict[str, pl.DataType]
     _raw: Callable[[], Iterator[pl.DataFrame]]
+    direct: bool = False  # a CSV read as it is (gzipped or not), its values' UTF-8 unchecked
 
     def batches(self) -> Iterator[pl.DataFrame]:
         offset = 0
@@ -402,6 +408,8 @@ class Extract:
             except (pl.exceptions.PolarsError, OSError, EOFError, zlib.error, csv.Error) as e:
                 if "more fields than defined" in str(e):
                     raise Ragged(str(self.path)) from None
+                if self.direct and "invalid utf-8" in str(e).lower():
+                    raise NotUtf8(str(self.path)) from None
                 if self.path.name.endswith(".parquet"):
                     raise ExtractError(self.path, f"unreadable Parquet: {e}") from None
                 raise ExtractError(self.path, _problem(e)) from None
@@ -424,15 +432,26 @@ class Extract:
 
 
 def open_extract(
-    path: Path, source: Source, work: Path, rows: int, ragged: bool = False
+    path: Path, source: Source, work: Path, rows: int, ragged: bool = False, transcode: bool = False
 ) -> Extract:
     """``path`` opened to be read ``rows`` at a time (``ragged``: by the reader of rows
-    longer than the header); a CSV that is gzipped or not UTF-8 is first copied into
-    ``work`` as plain UTF-8. Problems with the file as a whole raise ``ExtractError``."""
+    longer than the header). A CSV whose header is UTF-8 is read as it is, gzipped or not
+    (polars decompresses it as it streams, and refuses a value that is not UTF-8: its
+    batches then raise ``NotUtf8``); otherwise, or with ``transcode`` or ``ragged``, it
+    is first copied into ``work`` as plain UTF-8 (gunzipped, transcoded from GB18030).
+    2022 at scale 1.0, shops.csv.gz (231 MB of CSV): read in batches in 1.25 s, against
+    1.43 s for the copy and 1.34 s for reading it. Problems with the file as a whole raise
+    ``ExtractError``."""
     if path.name.endswith(".parquet"):
         return _open_parquet(path, source, rows)
+    direct = False
     try:
-        plain = _plain_utf8(path, work)
+        if ragged or transcode:
+            plain = _plain_utf8(path, work)
+        else:
+            _line_endings(path)
+            direct = _header_is_utf8(path)
+            plain = path if direct else _plain_utf8(path, work)
         if ragged:
             header, raw = _ragged_batches(plain, rows)
             columns = [*header, EXTRA]
@@ -454,7 +473,7 @@ def open_extract(
     except StopIteration:  # the ragged reader's file has no header
         raise ExtractError(path, "unreadable CSV: empty CSV") from None
     names = _checked_names(path, columns, source, parquet=False)
-    return Extract(path, names, dict.fromkeys(names, pl.String), batches)
+    return Extract(path, names, dict.fromkeys(names, pl.String), batches, direct)
 
 
 def _open_parquet(path: Path, source: Source, rows: int) -> Extract:

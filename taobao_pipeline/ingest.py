@@ -20,7 +20,7 @@ import polars as pl
 
 from taobao_pipeline.budget import MIN_BATCH, batch_rows, memory_budget
 from taobao_pipeline.computations import STATEMENTS, sales_window, statement_parameters
-from taobao_pipeline.extracts import FILE, ROW, Ragged, open_extract, source_files
+from taobao_pipeline.extracts import FILE, ROW, NotUtf8, Ragged, open_extract, source_files
 from taobao_pipeline.fingerprints import input_note, note_name
 from taobao_pipeline.row_rules import schema
 from taobao_pipeline.rules import Rules, window
@@ -103,13 +103,18 @@ def _read_and_judge(
     }
 
     def one(i: int, path: Path, extract) -> tuple[list[Path], list[Path], int, int]:
-        for ragged in (False, True):
+        # read again, all of it: by the ragged reader if a row is too long, transcoded if
+        # a value is not UTF-8 (the ragged reader reads a transcoded copy in any case)
+        ragged = transcode = False
+        for _ in range(3):
             mine_p: list[Path] = []
             mine_f: list[Path] = []
             read = passed_rows = 0
             try:
-                if ragged:
-                    extract = open_extract(path, spec, work, rows, ragged=True)
+                if ragged or transcode:
+                    extract = open_extract(
+                        path, spec, work, rows, ragged=ragged, transcode=transcode
+                    )
                 for n, batch in enumerate(extract.batches()):
                     passed, failed = judge_batch(batch, spec, schema, reference, text)
                     read += batch.height
@@ -121,9 +126,11 @@ def _read_and_judge(
                         target = work / f"failed-{i:05d}-{n:06d}-{int(ragged)}.parquet"
                         failed.write_parquet(target, compression=COMPRESSION)
                         mine_f.append(target)
-            except Ragged:
+            except (Ragged, NotUtf8) as again:
                 for part in mine_p + mine_f:
                     part.unlink()
+                ragged = ragged or isinstance(again, Ragged)
+                transcode = True
                 continue
             return mine_p, mine_f, read, passed_rows
         raise AssertionError("the ragged reader reads any row")
