@@ -24,8 +24,10 @@ MINIMUM = 256 << 20  # below this DuckDB and polars spend their time spilling
 # of the budget: DuckDB's memory_limit (its hash tables and sorts; it spills beyond)
 DUCKDB_SHARE = 0.6
 # bytes a row costs while a batch is judged: its text, the rules' masks and typed copies,
-# the Parquet written (measured: ~1.1 kB per revenue row at peak, ~2 kB per village row)
-BYTES_PER_ROW = 2000
+# the Parquet written. Measured on 2022 at scale 1.0, the peak of phase one over the
+# process's ~0.35 GB: ~230 bytes a sales row (Parquet), ~400 a village row and 450-620 a
+# shop row (CSV); 1000 leaves room for wider rows (text where Parquet gave numbers)
+BYTES_PER_ROW = 1000
 MIN_BATCH, MAX_BATCH = 10_000, 2_000_000
 
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": GIB, "t": 1 << 40}
