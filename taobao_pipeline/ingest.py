@@ -49,6 +49,10 @@ def _schema(stg: Staging, source: str, edition: int, rules: Rules) -> pa.DataFra
 
 
 READERS = 2  # threads reading the files of a source in several (as before the batches)
+# a part of the work folder: one row group, no statistics (read whole, never filtered on
+# them). 429k shops written in 0.06 s against 0.12 s with polars' defaults, 215k sales
+# in 0.029 s against 0.044 s (2022 at scale 1.0)
+PART = {"compression": COMPRESSION, "statistics": False, "row_group_size": 1 << 30}
 
 
 class _Spill:
@@ -120,11 +124,11 @@ def _read_and_judge(
                     read += batch.height
                     passed_rows += passed.height
                     target = work / f"passed-{i:05d}-{n:06d}-{int(ragged)}.parquet"
-                    passed.write_parquet(target, compression=COMPRESSION)
+                    passed.write_parquet(target, **PART)
                     mine_p.append(target)
                     if failed.height:
                         target = work / f"failed-{i:05d}-{n:06d}-{int(ragged)}.parquet"
-                        failed.write_parquet(target, compression=COMPRESSION)
+                        failed.write_parquet(target, **PART)
                         mine_f.append(target)
             except (Ragged, NotUtf8) as again:
                 for part in mine_p + mine_f:
