@@ -80,6 +80,12 @@ def batch_rows(budget: int | None = None) -> int:
     return max(MIN_BATCH, min(MAX_BATCH, rows))
 
 
+def held_bytes(budget: int | None = None) -> int:
+    """Bytes of judged rows the ingest may hold in memory between its two phases: the
+    batches' share of ``budget`` (``parts.Parts``)."""
+    return int((budget or memory_budget()) * (1 - DUCKDB_SHARE))
+
+
 def duckdb_limit(budget: int | None = None) -> str:
     """DuckDB's ``memory_limit`` under ``budget``, as DuckDB reads it."""
     return f"{int((budget or memory_budget()) * DUCKDB_SHARE) >> 20}MiB"

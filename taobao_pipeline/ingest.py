@@ -18,14 +18,15 @@ import duckdb
 import pandera.polars as pa
 import polars as pl
 
-from taobao_pipeline.budget import MIN_BATCH, batch_rows, memory_budget
+from taobao_pipeline.budget import MIN_BATCH, batch_rows, held_bytes, memory_budget
 from taobao_pipeline.computations import STATEMENTS, sales_window, statement_parameters
 from taobao_pipeline.extracts import FILE, ROW, NotUtf8, Ragged, open_extract, source_files
 from taobao_pipeline.fingerprints import input_note, note_name
+from taobao_pipeline.parts import PART, Parts
 from taobao_pipeline.row_rules import schema
 from taobao_pipeline.rules import Rules, window
 from taobao_pipeline.sources import ORDER, SOURCES
-from taobao_pipeline.staging import COMPRESSION, MONEY_LIMIT, Staging, SumOutOfRange, spill_path
+from taobao_pipeline.staging import MONEY_LIMIT, Staging, SumOutOfRange, spill_path
 from taobao_pipeline.tables import COMPUTED_TABLES, TABLES
 from taobao_pipeline.validation import (
     KEY_HASH,
@@ -49,10 +50,6 @@ def _schema(stg: Staging, source: str, edition: int, rules: Rules) -> pa.DataFra
 
 
 READERS = 2  # threads reading the files of a source in several (as before the batches)
-# a part of the work folder: one row group, no statistics (read whole, never filtered on
-# them). 429k shops written in 0.06 s against 0.12 s with polars' defaults, 215k sales
-# in 0.029 s against 0.044 s (2022 at scale 1.0)
-PART = {"compression": COMPRESSION, "statistics": False, "row_group_size": 1 << 30}
 
 
 class _Spill:
@@ -89,10 +86,11 @@ class _Spill:
 
 def _read_and_judge(
     work: Path, paths: list[Path], spec, schema, reference: str | None
-) -> tuple[list[Path], list[Path], dict[str, int], dict[str, int]]:
+) -> tuple[Parts, list[Path], dict[str, int], dict[str, int]]:
     """Phase one: every file read in batches, each batch judged by the schema; the rows
-    that passed and those that failed written to Parquet parts in ``work``. Returns the
-    parts and, per file, the rows read and passed.
+    that passed kept (``Parts``: in memory within the budget's share, else in Parquet
+    parts in ``work``), those that failed written to parts in ``work``. Returns them and,
+    per file, the rows read and passed.
 
     A source in several files (revenue) is read by ``READERS`` threads, a file each, with
     batches of ``batch_rows`` shared between them: the budget holds, and the Python parts
@@ -105,13 +103,13 @@ def _read_and_judge(
     text = {
         c for c in spec.columns if len({e.types.get(c, pl.String) for e in extracts.values()}) > 1
     }
+    passed = Parts(work, [p.name for p in paths], held_bytes())
 
-    def one(i: int, path: Path, extract) -> tuple[list[Path], list[Path], int, int]:
+    def one(i: int, path: Path, extract) -> tuple[list[Path], int, int]:
         # read again, all of it: by the ragged reader if a row is too long, transcoded if
         # a value is not UTF-8 (the ragged reader reads a transcoded copy in any case)
         ragged = transcode = False
         for _ in range(3):
-            mine_p: list[Path] = []
             mine_f: list[Path] = []
             read = passed_rows = 0
             try:
@@ -120,32 +118,30 @@ def _read_and_judge(
                         path, spec, work, rows, ragged=ragged, transcode=transcode
                     )
                 for n, batch in enumerate(extract.batches()):
-                    passed, failed = judge_batch(batch, spec, schema, reference, text)
+                    ok, failed = judge_batch(batch, spec, schema, reference, text)
                     read += batch.height
-                    passed_rows += passed.height
-                    target = work / f"passed-{i:05d}-{n:06d}-{int(ragged)}.parquet"
-                    passed.write_parquet(target, **PART)
-                    mine_p.append(target)
+                    passed_rows += ok.height
+                    passed.add(i, n, ok)
                     if failed.height:
                         target = work / f"failed-{i:05d}-{n:06d}-{int(ragged)}.parquet"
                         failed.write_parquet(target, **PART)
                         mine_f.append(target)
             except (Ragged, NotUtf8) as again:
-                for part in mine_p + mine_f:
+                passed.drop_file(i)
+                for part in mine_f:
                     part.unlink()
                 ragged = ragged or isinstance(again, Ragged)
                 transcode = True
                 continue
-            return mine_p, mine_f, read, passed_rows
+            return mine_f, read, passed_rows
         raise AssertionError("the ragged reader reads any row")
 
     with ThreadPoolExecutor(workers) as pool:
         done = list(pool.map(one, range(len(paths)), paths, extracts.values()))
-    passed_parts = [p for mine_p, _, _, _ in done for p in mine_p]
-    failed_parts = [p for _, mine_f, _, _ in done for p in mine_f]
-    read = {path.name: r for path, (_, _, r, _) in zip(paths, done, strict=True)}
-    passed_rows = {path.name: n for path, (_, _, _, n) in zip(paths, done, strict=True)}
-    return passed_parts, failed_parts, read, passed_rows
+    failed_parts = [p for mine_f, _, _ in done for p in mine_f]
+    read = {path.name: r for path, (_, r, _) in zip(paths, done, strict=True)}
+    passed_rows = {path.name: n for path, (_, _, n) in zip(paths, done, strict=True)}
+    return passed, failed_parts, read, passed_rows
 
 
 def ingest_source(
@@ -174,6 +170,7 @@ def ingest_source(
         shutil.rmtree(stale, ignore_errors=True)
     work = stg.folder / f".ingest-{source}-{uuid.uuid4().hex}"
     work.mkdir()
+    passed = None
     try:
         with ThreadPoolExecutor(1) as hasher:
             fingerprint = hasher.submit(input_note, paths, rules, edition)
@@ -193,6 +190,8 @@ def ingest_source(
         stg.write_note(note_name(source), note)
         return result
     finally:
+        if passed is not None:
+            passed.release()
         with contextlib.suppress(duckdb.Error):
             stg.conn.execute("DROP TABLE IF EXISTS verdicts")
             stg.conn.execute("DROP TABLE IF EXISTS repeated_hashes")
@@ -211,7 +210,7 @@ def _stage(
     edition: int,
     rules: Rules,
     paths: list[Path],
-    passed: list[Path],
+    passed: Parts,
     failed: list[Path],
     read: dict[str, int],
     passed_rows: dict[str, int],
@@ -226,26 +225,28 @@ def _stage(
         conn.execute(f"SELECT {FILE}, count(*) FROM verdicts GROUP BY ALL").fetchall()
     )
     refused_parts = []
-    for path in paths:
+    if verdict_files:
+        # one query for all files, each file's rows then cast back to its own types
+        got = conn.sql(
+            f"SELECT p.*, v.reason AS _verdict FROM {passed.sql(conn)} p "
+            f"JOIN verdicts v USING ({FILE}, {ROW}) ORDER BY {FILE}, {ROW}"
+        ).pl()
+    for i, path in enumerate(paths):
         if not verdict_files.get(path.name):
             continue
-        mine = [p for p in passed if p.name.startswith(f"passed-{paths.index(path):05d}-")]
-        schema = pl.read_parquet_schema(mine[0])
-        got = conn.sql(
-            f"SELECT p.*, v.reason AS _verdict FROM read_parquet({_parquet_list(mine)}) p "
-            f"JOIN verdicts v USING ({FILE}, {ROW}) ORDER BY {ROW}"
-        ).pl()
-        rows = got.select(pl.col(c).cast(t) for c, t in schema.items())
+        schema = passed.lazy(i).collect_schema()
+        mine = got.filter(pl.col(FILE) == path.name)
+        rows = mine.select(pl.col(c).cast(t) for c, t in schema.items())
         record = rows.drop([c for c in rows.columns if c.startswith(TYPED) or c == KEY_HASH])
         frame = pl.DataFrame(
             {
                 "file": record[FILE].cast(pl.String),
                 "row_number": record[ROW],
-                "reason": got["_verdict"],
+                "reason": mine["_verdict"],
                 "record": record.select(_record(record)).to_series(),
             }
         )
-        target = work / f"refused-{paths.index(path):05d}.parquet"
+        target = work / f"refused-{i:05d}.parquet"
         frame.write_parquet(target)
         refused_parts.append(target)
     checks = []
@@ -315,7 +316,7 @@ def _stage(
     )
     accepted = (
         f"SELECT {FILE}, {ROW}, {columns} "
-        f"FROM read_parquet({_parquet_list(passed)}, union_by_name = true) "
+        f"FROM {passed.sql(conn)} "
         f"ANTI JOIN verdicts USING ({FILE}, {ROW})"
         if passed
         else None
@@ -354,10 +355,10 @@ def _stage(
 
 
 def _accepted_rows(
-    conn: duckdb.DuckDBPyConnection, spec, paths: list[Path], passed: list[Path]
+    conn: duckdb.DuckDBPyConnection, spec, paths: list[Path], passed: Parts
 ) -> pl.LazyFrame:
     """The rows that passed, less those refused in SQL (``verdicts``), in the files' order
-    of rows, as the staged table's columns: polars scans the parts in order and drops the
+    of rows, as the staged table's columns: polars scans them in order and drops the
     few refused rows by their row numbers, streaming. (DuckDB's anti join with the
     verdicts loses the order: sorted back, the 17.6M shops of 2022 at scale 4 took 21.8 s,
     8.8 s unsorted; this takes 7.9 s, in the same order.)"""
@@ -366,9 +367,9 @@ def _accepted_rows(
     )
     declared = TABLES[spec.staged_as].polars_schema()
     frames = []
-    for part in passed:
-        rows = pl.scan_parquet(part)
-        mine = refused.get(paths[int(part.name.split("-")[1])].name)
+    for i in passed.files():
+        rows = passed.lazy(i)
+        mine = refused.get(paths[i].name)
         if mine:
             rows = rows.filter(~pl.col(ROW).is_in(pl.Series(mine, dtype=pl.Int64).implode()))
         frames.append(
