@@ -46,25 +46,47 @@ class Parts:
         self.names = names  # the files' names, as ``FILE`` holds them
         self.limit = limit  # bytes that may be held in memory
         self.held = 0
+        self.overflowed = False  # the rows did not fit: all are written
         self._batches: dict[tuple[int, int], tuple[pa.Table, int] | Path] = {}
         self._lock = threading.Lock()
         self._views: dict[int, str] = {}  # file -> its held rows' view
         self._conn: duckdb.DuckDBPyConnection | None = None
 
     def add(self, file: int, batch: int, rows: pl.DataFrame) -> None:
-        """Keep ``rows`` (the passed rows of batch ``batch`` of file ``file``)."""
-        size = rows.estimated_size()
+        """Keep ``rows`` (the passed rows of batch ``batch`` of file ``file``): held while
+        the source fits the limit; once it does not, every batch is written out, those
+        held until then too. (All or nothing: DuckDB ran out of memory grouping a union
+        of held and written rows, 35M shops, that it grouped apart in 0.7 and 1.9 s.)"""
+        table = rows.to_arrow()
+        size = table.get_total_buffer_size()  # the memory it holds (polars' estimate is less)
+        out: list[tuple[tuple[int, int], pa.Table]] = []
         with self._lock:
-            keep = self.held + size <= self.limit
+            keep = not self.overflowed and self.held + size <= self.limit
             if keep:
                 self.held += size
+                self._batches[(file, batch)] = (table, size)
+            elif not self.overflowed:
+                self.overflowed = True
+                out = [(k, p[0]) for k, p in self._batches.items() if not isinstance(p, Path)]
         if keep:
-            part: tuple[pa.Table, int] | Path = (rows.to_arrow(), size)
-        else:
-            part = self.work / f"passed-{file:05d}-{batch:06d}.parquet"
-            rows.with_columns(pl.col(FILE).cast(pl.String)).write_parquet(part, **PART)
+            return
+        del table
+        path = self._write(file, batch, rows)
         with self._lock:
-            self._batches[(file, batch)] = part
+            self._batches[(file, batch)] = path
+        for key, held in out:
+            path = self._write(*key, pl.from_arrow(held))
+            with self._lock:
+                if isinstance(self._batches.get(key), tuple):
+                    self._batches[key] = path
+                    self.held -= held.get_total_buffer_size()
+                else:  # its file was dropped meanwhile, to be read again
+                    path.unlink()
+
+    def _write(self, file: int, batch: int, rows: pl.DataFrame) -> Path:
+        part = self.work / f"passed-{file:05d}-{batch:06d}.parquet"
+        rows.with_columns(pl.col(FILE).cast(pl.String)).write_parquet(part, **PART)
+        return part
 
     def drop_file(self, file: int) -> None:
         """Forget what was kept of ``file`` (it is read again from its start)."""
@@ -106,18 +128,18 @@ class Parts:
         differently in two files)."""
         assert self._conn in (None, conn), "the held rows are registered with one connection"
         self._conn = conn
-        selects = []
+        selects, paths = [], []
         for f in [file] if file is not None else self.files():
             ordered = self._ordered(f)
             held = [p[0] for p in ordered if not isinstance(p, Path)]
-            paths = [str(p) for p in ordered if isinstance(p, Path)]
+            paths += [str(p) for p in ordered if isinstance(p, Path)]
             if held:
                 if f not in self._views:
                     self._views[f] = f"_held_{uuid.uuid4().hex[:12]}"
                     conn.register(self._views[f], pa.concat_tables(held))
                 selects.append(f"SELECT * FROM {self._views[f]}")
-            if paths:
-                selects.append(f"SELECT * FROM read_parquet({paths}, union_by_name = true)")
+        if paths:  # one scan of them all: a union of a scan per file ran out of memory
+            selects.append(f"SELECT * FROM read_parquet({paths}, union_by_name = true)")
         return "(" + " UNION ALL BY NAME ".join(selects) + ")"
 
     def release(self) -> None:
