@@ -112,6 +112,26 @@ class Parts:
         """How many batches went to Parquet parts."""
         return sum(isinstance(p, Path) for p in self._batches.values())
 
+    def rows(self) -> int:
+        """How many rows are kept."""
+        return sum(
+            pl.scan_parquet(p).select(pl.len()).collect().item()
+            if isinstance(p, Path)
+            else p[0].num_rows
+            for p in self._batches.values()
+        )
+
+    def column(self, name: str) -> pl.Series:
+        """One column of every row kept, in no particular order (no copy of held rows)."""
+        held = [
+            c for p in self._batches.values() if not isinstance(p, Path) for c in p[0][name].chunks
+        ]
+        paths = [p for p in self._batches.values() if isinstance(p, Path)]
+        parts = [pl.read_parquet(paths, columns=[name]).to_series()] if paths else []
+        if held:
+            parts.append(pl.Series(name, pa.chunked_array(held)))
+        return pl.concat(parts) if parts else pl.Series(name, [])
+
     def lazy(self, file: int | None = None) -> pl.LazyFrame:
         """The rows (of ``file``), in order, as polars scans them."""
         frames = [
