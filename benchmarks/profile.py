@@ -67,13 +67,14 @@ def profile(raw: Path, work: Path, editions: list[int]) -> dict[str, list[float]
     timings = Timings()
     timings.seconds["import taobao_pipeline"] = list(IMPORT_SECONDS)
     current = {"source": ""}
-    # instrument the two calls inside ingest(): the rest of it is staging (Parquet)
-    ingest_module.read_extract = timings.wrap(
-        lambda: f"ingest {current['source']}: read files", ingest_module.read_extract
+    # instrument the two phases of ingest_source's judgement: the rest of it is staging
+    ingest_module._read_and_judge = timings.wrap(
+        lambda: f"ingest {current['source']}: read and judge the batches (Pandera rules)",
+        ingest_module._read_and_judge,
     )
-    ingest_module.validate = timings.wrap(
-        lambda: f"ingest {current['source']}: validate (Pandera rules, repeats, audit)",
-        ingest_module.validate,
+    ingest_module.judge_whole = timings.wrap(
+        lambda: f"ingest {current['source']}: whole-source rules in SQL (upstream keys, repeats)",
+        ingest_module.judge_whole,
     )
     rules = Rules()
     warehouse = Warehouse(work / "wh.duckdb")

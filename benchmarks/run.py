@@ -652,8 +652,9 @@ def where_time_goes(r: ScaleResult, prof: dict[str, list[float]]) -> list[str]:
         total, total_cpu = (sum(prof[k][i] for k in whole) for i in (0, 1))
         lines += [
             "The same work through the library directly, in one process "
-            "(`benchmarks/profile.py`: `ingest` per source split into reading the files, "
-            "Pandera validation and staging, `designations.compute` per table, "
+            "(`benchmarks/profile.py`: `ingest` per source split into reading and judging "
+            "the batches, whole-source rules in SQL and staging, `designations.compute` per "
+            "table, "
             "`Warehouse.publish`; no Dagster, no asset checks, no metadata, one staging "
             f"folder per edition): {total:.1f} s in all"
             + (f", against {p.runs[-1].seconds:.1f} s for the CLI run above." if p else "."),

@@ -14,7 +14,6 @@ import errno
 import gzip
 import os
 import re
-import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -151,42 +150,6 @@ def _line_endings(path: Path) -> None:
         )
 
 
-def _read_ragged(path: Path | str, gz: bool) -> pl.DataFrame:
-    """A UTF-8 CSV in which some rows have more fields than the header (polars refuses
-    it): those fields go, joined by commas, to ``EXTRA``, so that the row is rejected with
-    its row number; short rows are padded with nulls, as polars does."""
-    opener = gzip.open if gz else open
-    with opener(path, "rt", encoding="utf-8", newline="") as f:
-        rows = csv.reader(f)
-        header = next(rows)
-        width = len(header)
-        columns: list[list[str | None]] = [[] for _ in range(width + 1)]
-        for row in rows:
-            for i in range(width):
-                columns[i].append(row[i] if i < len(row) else None)
-            columns[width].append(",".join(row[width:]) if len(row) > width else None)
-    return pl.DataFrame(
-        {name: values for name, values in zip([*header, EXTRA], columns, strict=True)},
-        schema=dict.fromkeys([*header, EXTRA], pl.String),
-    )
-
-
-def _polars_csv(path: Path | str, gz: bool) -> pl.DataFrame:
-    """A UTF-8 CSV as text; with an ``EXTRA`` column exactly when a row is too long."""
-    try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
-    except pl.exceptions.ComputeError as e:
-        if "more fields than defined" not in str(e):
-            raise
-        frame = _read_ragged(path, gz)
-        header = frame.columns[:-1]
-    else:
-        header = frame.columns
-    if EXTRA in (c.strip().lower() for c in header):
-        raise _Reserved(EXTRA)
-    return frame
-
-
 class _Reserved(Exception):
     """A header names a column the pipeline reserves."""
 
@@ -197,39 +160,6 @@ def _problem(error: Exception) -> str:
     if text.startswith('could not parse `"'):
         return 'a quoted value is never closed (an opening " without its closing one)'
     return f"unreadable CSV: {text}"
-
-
-def _read_csv(path: Path) -> pl.DataFrame:
-    """A CSV (UTF-8 with or without BOM, or GB18030/GBK; optionally gzipped) as text."""
-    gz = path.name.endswith(".gz")
-    try:
-        _line_endings(path)
-        if _header_is_utf8(path):
-            try:
-                return _polars_csv(path, gz)
-            except (pl.exceptions.ComputeError, UnicodeDecodeError) as e:
-                if "utf-8" not in str(e).lower():
-                    raise
-        return _read_gb18030(path)
-    except _Reserved as e:
-        raise ExtractError(path, f"column name(s) reserved for the pipeline: {e}") from None
-    except (pl.exceptions.PolarsError, OSError, EOFError, zlib.error, csv.Error) as e:
-        # not "from e": polars' message may hold megabytes of the file
-        raise ExtractError(path, _problem(e)) from None
-
-
-def _read_gb18030(path: Path) -> pl.DataFrame:
-    """polars reads only UTF-8: transcode to a temporary file, in large chunks."""
-    decoder = codecs.getincrementaldecoder("gb18030")()
-    with _open_bytes(path) as raw, tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
-        try:
-            while chunk := raw.read(1 << 24):
-                tmp.write(decoder.decode(chunk).encode("utf-8"))
-            tmp.write(decoder.decode(b"", final=True).encode("utf-8"))
-            tmp.flush()
-        except UnicodeDecodeError:
-            raise ExtractError(path, "cannot be decoded as UTF-8 or GB18030") from None
-        return _polars_csv(tmp.name, gz=False)
 
 
 def _as_text(column: pl.Series) -> pl.Series:
@@ -247,57 +177,6 @@ def _as_text(column: pl.Series) -> pl.Series:
         # 1234567.89 stored as Float32 is 1234567.875, and judged as such
         return column.cast(pl.Float64).cast(pl.Utf8)
     return column.cast(pl.Utf8)
-
-
-def _read_parquet(path: Path, source: Source) -> pl.DataFrame:
-    """A Parquet file; columns keep their type where it fits the field, else become text."""
-    try:
-        frame = pl.read_parquet(path)
-    except (pl.exceptions.PolarsError, OSError) as e:
-        raise ExtractError(path, f"unreadable Parquet: {e}") from e
-
-    def keeps_type(column: str) -> bool:
-        typed = source.typed.get(column.strip().lower())
-        return typed is not None and typed.native(frame.schema[column])
-
-    try:
-        return frame.select(
-            frame[c] if keeps_type(c) else _as_text(frame[c]) for c in frame.columns
-        )
-    except pl.exceptions.PolarsError as e:  # e.g. an extra column of lists
-        raise ExtractError(path, f"a column cannot be read as text: {e}") from e
-
-
-def read_extract(path: Path, source: Source) -> pl.DataFrame:
-    """One extract file as delivered, keyed by its row number; required columns checked.
-
-    Column names are matched trimmed and case-insensitively; extra columns are kept
-    (they belong to the original record) but are not validated.
-    """
-    parquet = path.name.endswith(".parquet")
-    frame = _read_parquet(path, source) if parquet else _read_csv(path)
-    names = [c.strip().lstrip("\ufeff").lower() for c in frame.columns]
-    # a CSV's EXTRA is the reader's own (a header naming it was refused), a Parquet's is not
-    ours = () if parquet else (EXTRA,)
-    # polars renames a CSV header's second "x" to "x_duplicated_0"
-    if len({_DUPLICATED.sub("", n) for n in names}) != len(names):
-        raise ExtractError(path, f"repeated column names in header: {frame.columns}")
-    reserved = [n for n in names if n in (ROW, FILE, EXTRA) and n not in ours]
-    if reserved:
-        raise ExtractError(path, f"column name(s) reserved for the pipeline: {', '.join(reserved)}")
-    frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
-    missing = [c for c in source.required if c not in names]
-    if missing:
-        raise ExtractError(path, f"required column(s) absent: {', '.join(missing)}")
-    trimmed = [
-        pl.col(c).str.strip_chars().replace("", None) if frame.schema[c] == pl.String else pl.col(c)
-        for c in names
-    ]
-    return (
-        frame.select(trimmed)
-        .with_row_index(ROW, offset=1)
-        .with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(path.name, pl.Categorical).alias(FILE))
-    )
 
 
 # --- reading in batches: memory bounded by the budget, whatever the file's size ---------
@@ -347,8 +226,9 @@ def _plain_utf8(path: Path, work: Path) -> Path:
 
 
 def _ragged_batches(path: Path, rows: int) -> tuple[list[str], Iterator[pl.DataFrame]]:
-    """``_read_ragged`` in batches of ``rows``: the header, and the batches (text, with
-    ``EXTRA``)."""
+    """A CSV with rows longer than its header, read by Python's csv module ``rows`` at a
+    time: the header, and the batches (text; a row's fields beyond the header joined by
+    commas in ``EXTRA``, null where there are none)."""
     f = open(path, encoding="utf-8", newline="")  # noqa: SIM115 - closed by the generator
     reader = csv.reader(f)
     header = next(reader)
@@ -372,8 +252,8 @@ def _ragged_batches(path: Path, rows: int) -> tuple[list[str], Iterator[pl.DataF
 
 
 def _checked_names(path: Path, columns: list[str], source: Source, parquet: bool) -> list[str]:
-    """The header's names as the rules know them (trimmed, lower case), checked as
-    ``read_extract`` checks them."""
+    """The header's names as the rules know them (trimmed, lower case), checked: no name
+    twice, none reserved for the pipeline, every required column present."""
     names = [c.strip().lstrip("\ufeff").lower() for c in columns]
     ours = () if parquet else (EXTRA,)
     if len({_DUPLICATED.sub("", n) for n in names}) != len(names):
@@ -390,8 +270,10 @@ def _checked_names(path: Path, columns: list[str], source: Source, parquet: bool
 @dataclass
 class Extract:
     """One extract file opened for reading in batches: its columns (as the rules name
-    them) and their types in every batch. ``batches`` gives the rows as ``read_extract``
-    would, ``rows`` at a time, numbered across the file."""
+    them) and their types in every batch. ``batches`` gives the rows ``rows`` at a time,
+    numbered across the file (``ROW``) and named (``FILE``), text trimmed and empty text
+    null. Column names are matched trimmed and case-insensitively; extra columns are kept
+    (they belong to the original record) but are not judged."""
 
     path: Path
     names: list[str]

@@ -99,7 +99,7 @@ def _read_and_judge(
     workers = max(1, min(len(paths), READERS, os.cpu_count() or 1))
     rows = max(MIN_BATCH, batch_rows() // workers)
     extracts = {path: open_extract(path, spec, work, rows) for path in paths}
-    # a column typed differently in two files is judged as text in all (as ``_combine``)
+    # a column typed differently in two files is judged as text in all
     text = {
         c for c in spec.columns if len({e.types.get(c, pl.String) for e in extracts.values()}) > 1
     }

@@ -1,8 +1,13 @@
 """Applying the row rules to extract files: accepted rows, rejected rows, the audit.
 
 Order, per the contract: each row is judged by its schema (``row_rules``) first; then
-repeats of a key are judged among the rows that passed. Every row read ends up
-either accepted or in ``rejected`` with its reason, and ``audit`` proves it.
+keys accepted upstream and repeats of a key are judged among the rows that passed. Every
+row read ends up either accepted or rejected with its reason, and the audit proves it.
+
+Rows flow through in batches: each batch of each file is judged by its source's schema
+without its checks of keys accepted upstream (``row_rules.REFERENCE``, ``judge_batch``);
+the rows that pass are kept, typed (``parts.Parts``); then DuckDB, under the memory
+budget, judges over all of them what needs the whole source (``judge_whole``).
 """
 
 from __future__ import annotations
@@ -42,30 +47,6 @@ class Validated:
     spilled: int = 0
 
 
-def _rule_failures(frame: pl.DataFrame, schema: pa.DataFrameSchema) -> pl.DataFrame:
-    """Row position -> the reasons it breaks the schema (empty when every row passes)."""
-    try:
-        schema.validate(frame, lazy=True)
-    except SchemaErrors as errors:
-        cases = errors.failure_cases
-    else:
-        return pl.DataFrame(schema={"index": pl.Int64, "reason": pl.Utf8})
-    if cases["index"].null_count():
-        # a failure not tied to a row (e.g. a wrong dtype) is a bug here, not bad data
-        raise RuntimeError(f"schema {schema.name} failed as a whole:\n{cases}")
-    reason = (
-        pl.when(pl.col("check") == "not_nullable")
-        .then(pl.col("column") + " is empty")
-        .otherwise(pl.col("check"))
-    )
-    return (
-        cases.with_columns(pl.col("index").cast(pl.Int64), reason.alias("reason"))
-        .unique(["index", "reason"], maintain_order=True)
-        .group_by("index", maintain_order=True)
-        .agg(pl.col("reason").str.join("; "))
-    )
-
-
 def _all_converted(text: pl.DataFrame, typed: pl.DataFrame, source: Source) -> None:
     """Every value that passed the rules converted to its type. A value that became null
     would be a gap in the rules, and a sum that silently leaves out money: stop instead."""
@@ -84,68 +65,6 @@ def _record(frame: pl.DataFrame) -> pl.Expr:
     return pl.struct([c for c in frame.columns if c not in (ROW, FILE)]).struct.json_encode()
 
 
-def _rejected(frame: pl.DataFrame, source: str, reason: pl.Expr) -> pl.DataFrame:
-    return frame.select(
-        pl.lit(source).alias("source"),
-        pl.col(FILE).alias("file"),
-        pl.col(ROW).alias("row_number"),
-        reason.alias("reason"),
-        _record(frame).alias("record"),
-    )
-
-
-def _suspects(ok: pl.DataFrame, key: list[str]) -> pl.Series | None:
-    """Rows whose key hash repeats (a superset of the repeated keys), or None if none does.
-
-    Comparing full keys of tens of millions of rows is slow; their 64-bit hashes are
-    counted and sorted quickly, and only the few suspects get the exact comparison.
-    """
-    hashes = ok.select(pl.struct(key).hash()).to_series()
-    ordered = hashes.sort()
-    repeated = ordered.filter(ordered == ordered.shift(1))
-    if repeated.is_empty():
-        return None
-    return hashes.is_in(repeated.unique().implode())
-
-
-def _judge_repeats(ok: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split rule-passing rows into accepted and rejected repeats of a key.
-
-    Identical repeats: the first is kept, the others rejected as duplicates.
-    Repeats with different values contradict each other: all are rejected.
-    """
-    key = list(source.key)
-    values = [c for c in source.columns if c in ok.columns]
-    suspect = _suspects(ok, key)
-    if suspect is None:
-        return ok, ok.clear().with_columns(pl.lit(None, pl.Utf8).alias("_reason"))
-    repeats = (
-        ok.with_row_index("_index")
-        .filter(suspect)
-        .filter(pl.struct(key).is_duplicated())
-        .with_columns(
-            pl.struct(values).n_unique().over(key).alias("_versions"),
-            pl.struct(FILE, ROW).rank("ordinal").over(key).alias("_nth"),
-            pl.format("{} row {}", pl.col(FILE).first(), pl.col(ROW).first())
-            .over(key, order_by=[FILE, ROW])
-            .alias("_first"),
-        )
-    )
-    key_text = " ".join(key)
-    conflict = repeats["_versions"] > 1
-    reason = (
-        pl.when(pl.col("_versions") > 1)
-        .then(pl.lit(f"conflicting repeat: {key_text} repeated with different values"))
-        .otherwise(
-            pl.format(f"duplicate: repeats {key_text} of {{}} with identical values", "_first")
-        )
-    )
-    dropped = repeats.filter(conflict | (pl.col("_nth") > 1)).with_columns(reason.alias("_reason"))
-    # one copy of the rows, however many repeats: drop by position
-    accepted = ok.filter(~_at(ok.height, dropped["_index"])) if dropped.height else ok
-    return accepted, dropped.drop("_index", "_versions", "_nth", "_first")
-
-
 def _at(height: int, positions: pl.Series) -> pl.Series:
     """A mask of ``height`` rows, true at ``positions``: a scatter, where an ``is_in`` of
     every row's position against them hashed all of them (9.6M for a national edition)."""
@@ -156,102 +75,15 @@ def _at(height: int, positions: pl.Series) -> pl.Series:
     )
 
 
-def _combine(parts: list[pl.DataFrame]) -> pl.DataFrame:
-    """Parts stacked; a column typed differently across parts is compared as text."""
-    mixed = {c for c in parts[0].columns if len({p.schema[c] for p in parts}) > 1 and c != FILE}
-    return pl.concat([p.with_columns(pl.col(c).cast(pl.String) for c in mixed) for p in parts])
-
-
 def _extra(part: pl.DataFrame) -> pl.Expr:
     """A part's fields beyond its header (see ``extracts.EXTRA``); null if none is."""
     return pl.col(EXTRA) if EXTRA in part.columns else pl.lit(None, pl.Utf8).alias(EXTRA)
-
-
-def _with_too_long(failed: pl.DataFrame, combined: pl.DataFrame) -> pl.DataFrame:
-    """``failed`` (row position -> reasons) with the rows that have more fields than the
-    header: a row-level problem like any other (the contract), listed first."""
-    too_long = combined.select(pl.col(EXTRA).is_not_null().arg_true().cast(pl.Int64).alias("index"))
-    if too_long.is_empty():
-        return failed
-    return (
-        pl.concat([too_long.with_columns(pl.lit(TOO_LONG).alias("reason")), failed])
-        .group_by("index", maintain_order=True)
-        .agg(pl.col("reason").str.join("; "))
-    )
 
 
 def _with_optional(part: pl.DataFrame, source: Source) -> pl.DataFrame:
     missing = [c for c in source.optional if c not in part.columns]
     return part.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in missing)
 
-
-def validate(
-    files: dict[str, pl.DataFrame], source: Source, schema: pa.DataFrameSchema
-) -> Validated:
-    """Validate the files of one source (several revenue parts are one extract).
-
-    ``files`` maps each file name to its rows as ``extracts.read_extract`` gives them.
-    """
-    names = list(files)
-    parts = [_with_optional(p, source) for p in files.values()]
-    # the parts are one extract, judged at once: a reference check builds its lookup once
-    combined = _combine([p.select(*source.columns, FILE, ROW, _extra(p)) for p in parts])
-    failed = _with_too_long(_rule_failures(combined.select(source.columns), schema), combined)
-    failures = pl.concat(
-        [combined.select(FILE, ROW)[failed["index"]], failed.select("reason")], how="horizontal"
-    )
-    kept = combined.filter(~_at(combined.height, failed["index"])).drop(EXTRA)
-    passed = kept.with_columns(t.load(n, combined.schema[n]) for n, t in source.typed.items())
-    _all_converted(kept, passed, source)
-    accepted, repeats = _judge_repeats(passed, source)
-    reasons = pl.concat([failures, repeats.select(FILE, ROW, pl.col("_reason").alias("reason"))])
-    rejected, audit = [], []
-    for name, part in zip(names, parts, strict=True):
-        # "_reason": a file may have an extra column of its own called "reason"
-        mine = reasons.filter(pl.col(FILE) == name).select(ROW, pl.col("reason").alias("_reason"))
-        bad = part.filter(pl.col(ROW).is_in(mine[ROW].implode())).join(mine, on=ROW).sort(ROW)
-        rejected.append(_rejected(bad.drop("_reason"), source.name, bad["_reason"]))
-        audit.append((name, part.height, bad.height))
-    accepted_by_file = dict(accepted.group_by(FILE).len().iter_rows())
-    audit_frame = pl.DataFrame(
-        [
-            {
-                "source": source.name,
-                "file": name,
-                "rows_read": read,
-                "rows_accepted": accepted_by_file.get(name, 0),
-                "rows_rejected": bad,
-            }
-            for name, read, bad in audit
-        ],
-        schema={
-            "source": pl.Utf8,
-            "file": pl.Utf8,
-            "rows_read": pl.Int64,
-            "rows_accepted": pl.Int64,
-            "rows_rejected": pl.Int64,
-        },
-    )
-    unbalanced = audit_frame.filter(
-        pl.col("rows_read") != pl.col("rows_accepted") + pl.col("rows_rejected")
-    )
-    if unbalanced.height:
-        raise RuntimeError(f"rows lost while validating {source.name}:\n{unbalanced}")
-    return Validated(
-        accepted=accepted.drop(FILE, ROW),
-        rejected=pl.concat(rejected) if rejected else pl.DataFrame(schema=REJECTED_COLUMNS),
-        audit=audit_frame,
-    )
-
-
-# --- the streaming form: batches judged by the schemas, whole-source rules in SQL -------
-#
-# ``validate`` above judges a source held whole in memory. The ingest streams instead:
-# each batch of each file is judged by the same schema without its checks of keys accepted
-# upstream (``row_rules.REFERENCE``); the rows that pass are written, typed, to Parquet
-# parts in a work folder; then DuckDB, under the memory budget, judges over all of them
-# what needs the whole source: the keys accepted upstream and the repeats of a key. The
-# rejections and their reasons are those of ``validate``, reason by reason and in order.
 
 TYPED = "_t_"  # prefix of a passed part's typed columns (beside the values as delivered)
 KEY_HASH = "_key_hash"  # a passed part's 64-bit hash of the row's key, as judged
@@ -274,9 +106,10 @@ def split_references(schema: pa.DataFrameSchema) -> tuple[pa.DataFrameSchema, di
 def _split_failures(
     frame: pl.DataFrame, schema: pa.DataFrameSchema, reference: str | None
 ) -> pl.DataFrame:
-    """Row position -> its reasons (as ``_rule_failures`` and ``_with_too_long`` give
-    them), cut in two where the reason of ``reference``'s upstream check belongs: the
-    checks run column by column in the schema's order, that check last of its column."""
+    """Row position -> its reasons (each check's failures as Pandera reports them, "x is
+    empty" for a missing value, ``TOO_LONG`` for a row longer than its header), cut in
+    two where the reason of ``reference``'s upstream check belongs: the checks run column
+    by column in the schema's order, that check last of its column."""
     position = {name: i for i, name in enumerate(schema.columns)}
     cut = position[reference] if reference else len(position)
     try:
@@ -329,7 +162,7 @@ def judge_batch(
     their typed values beside (``TYPED``), and the rows that failed (file, row_number,
     their reasons ``before`` and ``after`` the upstream check of column ``reference``,
     that column's value, the record). ``text``: columns judged as text (typed differently
-    in another file of the source, as ``_combine`` does)."""
+    in another file of the source)."""
     part = _with_optional(batch, source)
     view = part.select(*source.columns, FILE, ROW, _extra(part)).with_columns(
         pl.col(c).cast(pl.String) for c in text
@@ -394,7 +227,9 @@ def judge_whole(
     """Judge in DuckDB, over every passed row of the source (``passed``), what needs the
     whole source; leaves the temporary table ``verdicts`` (_file, _row, reason): rows
     whose key is not accepted upstream (``references``: column -> upstream table, its
-    column, the reason), then repeats of the key (as ``_judge_repeats``)."""
+    column, the reason), then repeats of the key: a key repeated with identical values
+    keeps its first row and rejects the others as duplicates of it; one repeated with
+    different values rejects every row of it as a conflicting repeat."""
     key = list(source.key)
     values = [TYPED + c if c in source.typed else c for c in source.columns]
     value_names = [c for c in source.columns]
@@ -419,7 +254,7 @@ def judge_whole(
         ok = f'SELECT * FROM ({ok}) p WHERE "{column}" IN ({accepted})'
     key_text = " ".join(key)
     k = _quoted(key)
-    # as ``_suspects``: the keys' 64-bit hashes (taken as each batch was judged) are
+    # the keys' 64-bit hashes (taken as each batch was judged) are
     # counted, and only the rows of a repeated hash (a superset of the repeated keys among
     # the rows accepted upstream) are compared in full
     suspect = _repeated_hashes(conn, passed, budget)

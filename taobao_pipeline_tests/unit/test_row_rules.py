@@ -12,10 +12,14 @@ import polars as pl
 import pytest
 from pandera.errors import SchemaErrors
 
-from taobao_pipeline.extracts import ExtractError, estimated_rows, read_extract
+from taobao_pipeline.extracts import ExtractError, estimated_rows, open_extract
+from taobao_pipeline.ingest import ingest_source
 from taobao_pipeline.row_rules import schema
-from taobao_pipeline.sources import REVENUE, SHOPS, VILLAGES
-from taobao_pipeline.validation import validate
+from taobao_pipeline.rules import DEFAULT
+from taobao_pipeline.sources import ORDER, REVENUE, SHOPS, SOURCES, VILLAGES
+from taobao_pipeline.staging import Staging
+from taobao_pipeline.tables import TABLES
+from taobao_pipeline.validation import judge_batch
 from taobao_pipeline_tests.raw_files import (
     VILLAGE_COLUMNS,
 )
@@ -67,19 +71,54 @@ def test_month_rules_name_each_bad_month_once() -> None:
     ]
 
 
-WINDOW_2020 = [f"2019-{m:02d}" for m in range(7, 13)] + [f"2020-{m:02d}" for m in range(1, 7)]
+EDITION = 2020  # its default window: 2019-07..2020-06
+# the key accepted upstream in every test: shop "a" in village 330782101201
+UPSTREAM = {"villages": ("village_code", "330782101201"), "shops": ("shop_id", "a")}
 
 
-def revenue_file(rows: list[dict[str, str]]) -> dict[str, pl.DataFrame]:
-    """Revenue rows as ``read_extract`` gives them, from one file ``revenue.csv``."""
-    frame = pl.DataFrame(rows).with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row"),
-        pl.lit("revenue.csv", pl.Categorical).alias("_file"),
-    )
-    return {"revenue.csv": frame}
+def edition_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "raw" / str(EDITION)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
-def test_digits_of_other_scripts_are_rejected_not_lost() -> None:
+def ingested(path: Path) -> tuple[pl.DataFrame, list[tuple[int, str]]]:
+    """``path`` (in ``edition_folder``) ingested as the pipeline ingests it, with the keys
+    of ``UPSTREAM`` accepted upstream: the staged rows (revenue: the shops' summed sales,
+    ``shop_sales``) and the (row, reason) of the rejected rows, in order."""
+    source = next(s for s in SOURCES.values() if s.owns(path))
+    stg = Staging(path.parent.parent.parent / "staging", EDITION)
+    try:
+        for upstream in ORDER[: ORDER.index(source.name)]:
+            table = SOURCES[upstream].staged_as
+            key, value = UPSTREAM[table]
+            declared = {c: t for c, t in TABLES[table].polars_schema().items() if c != "edition"}
+            row = {c: [value if c == key else None] for c in declared}
+            stg.write_frame(table, pl.DataFrame(row, schema=declared))
+        ingest_source(stg, path.parent.parent, EDITION, source.name, DEFAULT)
+        staged = pl.read_parquet(stg.files("shop_sales" if source is REVENUE else source.staged_as))
+        rejected = pl.read_parquet(stg.files("rejected_rows")).filter(
+            pl.col("source") == source.name
+        )
+        return staged, rejected.select("row_number", "reason").rows()
+    finally:
+        stg.close()
+
+
+def revenue_csv(tmp_path: Path, rows: list[dict[str, str]]) -> Path:
+    path = edition_folder(tmp_path) / "revenue.csv"
+    pl.DataFrame(rows).write_csv(path)
+    return path
+
+
+def extract_rows(path: Path, source) -> pl.DataFrame:
+    """Every row of one extract as the ingest reads it (in batches), with its columns'
+    names as the rules know them."""
+    extract = open_extract(path, source, path.parent, rows=10_000)
+    return pl.concat(list(extract.batches()))
+
+
+def test_digits_of_other_scripts_are_rejected_not_lost(tmp_path: Path) -> None:
     """Full-width digits (common in Chinese exports) are not the contract's digits: their
     rows are rejected with the field's reason. Before, a full-width amount was accepted
     as an empty one, and left out of the village's revenue."""
@@ -90,18 +129,16 @@ def test_digits_of_other_scripts_are_rejected_not_lost() -> None:
         good | {"month": "2020-04", "orders": "１"},
         good | {"month": "２０２０-０３"},
     ]
-    result = validate(
-        revenue_file(rows), REVENUE, schema(REVENUE, {"shop_id": pl.Series(["a"])}, WINDOW_2020)
-    )
-    assert result.accepted["gmv_rmb"].to_list() == [Decimal("12.50")]
-    assert result.rejected.select("row_number", "reason").rows() == [
+    sales, rejected = ingested(revenue_csv(tmp_path, rows))
+    assert sales.select("sales_rows", "revenue_rmb").rows() == [(1, Decimal("12.50"))]
+    assert rejected == [
         (2, "gmv_rmb is not a decimal with at most 2 places"),
         (3, "orders is not an integer"),
         (4, "month is not YYYY-MM"),
     ]
 
 
-def test_a_village_code_of_full_width_digits_is_not_12_digits() -> None:
+def test_a_village_code_of_full_width_digits_is_not_12_digits(tmp_path: Path) -> None:
     row = {
         "village_code": "330782101201",
         "village_name": "x",
@@ -112,47 +149,37 @@ def test_a_village_code_of_full_width_digits_is_not_12_digits() -> None:
         "urban_rural_code": "220",
         "households": "10",
     }
-    frame = pl.DataFrame([row, row | {"village_code": "３３０７８２１０１２０２"}]).with_columns(
-        pl.int_range(1, 3, dtype=pl.Int64).alias("_row"),
-        pl.lit("villages.csv", pl.Categorical).alias("_file"),
-    )
-    result = validate({"villages.csv": frame}, VILLAGES, schema(VILLAGES))
-    assert result.accepted["village_code"].to_list() == ["330782101201"]
-    assert result.rejected.select("row_number", "reason").rows() == [
-        (2, "village_code is not 12 digits")
-    ]
+    path = edition_folder(tmp_path) / "villages.csv"
+    pl.DataFrame([row, row | {"village_code": "３３０７８２１０１２０２"}]).write_csv(path)
+    villages, rejected = ingested(path)
+    assert villages["village_code"].to_list() == ["330782101201"]
+    assert rejected == [(2, "village_code is not 12 digits")]
 
 
 def test_a_value_that_passes_the_rules_but_does_not_convert_stops_the_load() -> None:
     """Should a rule ever let through a value its type cannot hold, the load stops and
     names the row: an accepted row must never carry an empty amount in place of one."""
     rows = [{"shop_id": "a", "month": "2020-06", "gmv_rmb": "ten", "orders": "1"}]
+    batch = pl.DataFrame(rows).with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row"),
+        pl.lit("revenue.csv", pl.Categorical).alias("_file"),
+    )
     no_rules = pa.DataFrameSchema({}, name="revenue")
     with pytest.raises(RuntimeError, match=r"gmv_rmb passed the rules.*revenue.csv row 1: 'ten'"):
-        validate(revenue_file(rows), REVENUE, no_rules)
-
-
-def read_revenue(path: Path) -> tuple[list[tuple], list[tuple[int, str]]]:
-    """Accepted rows and (row, reason) of the rejected ones, for one revenue file of 2020."""
-    result = validate(
-        {path.name: read_extract(path, REVENUE)},
-        REVENUE,
-        schema(REVENUE, {"shop_id": pl.Series(["a"])}, WINDOW_2020),
-    )
-    return result.accepted.rows(), result.rejected.select("row_number", "reason").rows()
+        judge_batch(batch, REVENUE, no_rules, None, set())
 
 
 def test_an_extra_column_called_reason_is_only_part_of_the_record(tmp_path: Path) -> None:
-    path = tmp_path / "revenue.csv"
+    path = edition_folder(tmp_path) / "revenue.csv"
     path.write_text("shop_id,month,gmv_rmb,orders,reason\na,2019-01,1.00,1,refund\n")
-    assert read_revenue(path)[1] == [(1, "month is outside the edition's window 2019-07..2020-06")]
+    assert ingested(path)[1] == [(1, "month is outside the edition's window 2019-07..2020-06")]
 
 
 def test_parquet_values_out_of_the_fields_range_are_rejected_rows(tmp_path: Path) -> None:
     """Native Parquet types the contract's fields cannot hold are rejected row by row:
     an unsigned integer above BIGINT, the smallest BIGINT as money (its absolute value
     overflows), and a Float32 amount, judged by the value it holds (1234567.875)."""
-    path = tmp_path / "revenue.parquet"
+    path = edition_folder(tmp_path) / "revenue.parquet"
     pl.DataFrame(
         {
             "shop_id": "a",
@@ -161,8 +188,10 @@ def test_parquet_values_out_of_the_fields_range_are_rejected_rows(tmp_path: Path
             "orders": pl.Series([1, 2**63 + 1, 1, 1], dtype=pl.UInt64),
         }
     ).write_parquet(path)
-    accepted, rejected = read_revenue(path)
-    assert accepted == [("a", "2020-06", Decimal("1.50"), 1)]
+    sales, rejected = ingested(path)
+    assert sales.select("shop_id", "sales_rows", "revenue_rmb", "recent_orders").rows() == [
+        ("a", 1, Decimal("1.50"), 1)
+    ]
     assert rejected == [
         (2, "orders is not an integer"),
         (3, "gmv_rmb is not a decimal with at most 2 places"),
@@ -176,11 +205,11 @@ def test_parquet_values_out_of_the_fields_range_are_rejected_rows(tmp_path: Path
             "orders": 1,
         }
     ).write_parquet(path)
-    assert read_revenue(path)[1] == [(1, "gmv_rmb is not a decimal with at most 2 places")]
+    assert ingested(path)[1] == [(1, "gmv_rmb is not a decimal with at most 2 places")]
 
 
 def test_a_time_of_day_rejects_only_its_own_row(tmp_path: Path) -> None:
-    path = tmp_path / "shops.parquet"
+    path = edition_folder(tmp_path) / "shops.parquet"
     pl.DataFrame(
         {
             "shop_id": ["a", "b"],
@@ -190,12 +219,9 @@ def test_a_time_of_day_rejects_only_its_own_row(tmp_path: Path) -> None:
             "closed_on": pl.Series([None, None], dtype=pl.Date),
         }
     ).write_parquet(path)
-    shops = schema(SHOPS, {"village_code": pl.Series(["330782101201"])})
-    result = validate({path.name: read_extract(path, SHOPS)}, SHOPS, shops)
-    assert result.accepted["shop_id"].to_list() == ["a"]
-    assert result.rejected.select("row_number", "reason").rows() == [
-        (2, "opened_on is not a date YYYY-MM-DD")
-    ]
+    shops, rejected = ingested(path)
+    assert shops["shop_id"].to_list() == ["a"]
+    assert rejected == [(2, "opened_on is not a date YYYY-MM-DD")]
 
 
 def unreadable_files(folder: Path) -> dict[str, tuple[Path, str]]:
@@ -224,7 +250,7 @@ def unreadable_files(folder: Path) -> dict[str, tuple[Path, str]]:
 def test_unreadable_files_fail_naming_the_file(tmp_path: Path, case: str) -> None:
     path, message = unreadable_files(tmp_path)[case]
     with pytest.raises(ExtractError, match=message) as caught:
-        read_extract(path, REVENUE)
+        extract_rows(path, REVENUE)
     assert path.name in str(caught.value)
 
 
@@ -259,6 +285,6 @@ def test_gb18030_header_and_values_are_decoded(tmp_path: Path, name: str) -> Non
     data = f"{header}\n{row}\n".encode("gb18030")
     path = tmp_path / name
     path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
-    frame = read_extract(path, VILLAGES)
+    frame = extract_rows(path, VILLAGES)
     assert frame["village_name"].to_list() == ["北京村"]
     assert frame["备注"].to_list() == ["新村"]
