@@ -103,7 +103,7 @@ def _read_and_judge(
     text = {
         c for c in spec.columns if len({e.types.get(c, pl.String) for e in extracts.values()}) > 1
     }
-    passed = Parts(work, [p.name for p in paths], held_bytes())
+    passed = Parts(work, held_bytes())
 
     def one(i: int, path: Path, extract) -> tuple[list[Path], int, int]:
         # read again, all of it: by the ragged reader if a row is too long, transcoded if

@@ -1,5 +1,5 @@
 """The rows of one source that passed their batch's rules, kept between the ingest's two
-phases: in memory while a share of the budget allows, beyond it in Parquet parts.
+phases: in memory when they all fit a share of the budget, else all in Parquet parts.
 
 Phase one judges the batches and hands each one's passed rows to ``Parts.add``; phase two
 (the whole-source rules, staging) reads them back whole, through DuckDB (``Parts.sql``)
@@ -41,9 +41,8 @@ class Parts:
     polars reads them back without a copy (9.6M sales rows: 0.05 s), where handing
     polars frames to DuckDB copied them (0.6 s and 1 GB)."""
 
-    def __init__(self, work: Path, names: list[str], limit: int) -> None:
+    def __init__(self, work: Path, limit: int) -> None:
         self.work = work
-        self.names = names  # the files' names, as ``FILE`` holds them
         self.limit = limit  # bytes that may be held in memory
         self.held = 0
         self.overflowed = False  # the rows did not fit: all are written

@@ -38,8 +38,8 @@ def test_small_batches_written_out_stage_what_one_held_batch_stages(
     written: list[int] = []  # per source, the batches written to Parquet parts
 
     class NothingHeld(ingest.Parts):
-        def __init__(self, work: Path, names: list[str], limit: int) -> None:
-            super().__init__(work, names, 0)
+        def __init__(self, work: Path, limit: int) -> None:
+            super().__init__(work, 0)
 
         def release(self) -> None:
             written.append(self.written())
