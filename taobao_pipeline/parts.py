@@ -83,7 +83,9 @@ class Parts:
                     path.unlink()
 
     def _write(self, file: int, batch: int, rows: pl.DataFrame) -> Path:
-        part = self.work / f"passed-{file:05d}-{batch:06d}.parquet"
+        # a name of its own: a file read again may write its batch's part while the part
+        # of the same batch held before is written out
+        part = self.work / f"passed-{file:05d}-{batch:06d}-{uuid.uuid4().hex[:8]}.parquet"
         rows.with_columns(pl.col(FILE).cast(pl.String)).write_parquet(part, **PART)
         return part
 
