@@ -252,10 +252,13 @@ def _stage(
     checks = []
     if failed and upstream:
         [(column, (table, key, reason))] = upstream.items()
-        checks.append(
-            f'CASE WHEN ref IS NOT NULL AND ref NOT IN (SELECT "{key}" FROM {table}) '
-            f"THEN '{reason}' END"
+        # the upstream keys among the failed rows' (few) values: a lookup built from all
+        # of them took 0.4 s for the 4.4M shops of a national edition
+        known = (
+            f'SELECT "{key}" FROM {table} WHERE "{key}" IN '
+            f"(SELECT ref FROM read_parquet({_parquet_list(failed)}))"
         )
+        checks.append(f"CASE WHEN ref IS NOT NULL AND ref NOT IN ({known}) THEN '{reason}' END")
     merged = ", ".join(["nullif(before, '')", *checks, "nullif(after, '')"])
     selects = []
     if failed:
