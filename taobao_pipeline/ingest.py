@@ -136,8 +136,12 @@ def _read_and_judge(
             return mine_f, read, passed_rows
         raise AssertionError("the ragged reader reads any row")
 
-    with ThreadPoolExecutor(workers) as pool:
-        done = list(pool.map(one, range(len(paths)), paths, extracts.values()))
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            done = list(pool.map(one, range(len(paths)), paths, extracts.values()))
+    except BaseException:
+        passed.release()  # what it held counts against the process's share no more
+        raise
     failed_parts = [p for mine_f, _, _ in done for p in mine_f]
     read = {path.name: r for path, (_, r, _) in zip(paths, done, strict=True)}
     passed_rows = {path.name: n for path, (_, _, n) in zip(paths, done, strict=True)}

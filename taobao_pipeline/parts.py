@@ -33,6 +33,14 @@ from taobao_pipeline.staging import COMPRESSION
 PART = {"compression": COMPRESSION, "statistics": False, "row_group_size": 1 << 30}
 
 
+class _InProcess:
+    """Bytes held by every source being ingested in the process: editions are ingested
+    two at a time (``defs.partitions.for_each_edition``), and share the one limit."""
+
+    lock = threading.Lock()
+    held = 0
+
+
 class Parts:
     """One source's passed rows, batch by batch: each ``(file index, batch number)``
     holds an Arrow table in memory or the path of its Parquet part in ``work``.
@@ -43,11 +51,11 @@ class Parts:
 
     def __init__(self, work: Path, limit: int) -> None:
         self.work = work
-        self.limit = limit  # bytes that may be held in memory
+        self.limit = limit  # bytes that may be held in memory, by all sources at once
         self.held = 0
         self.overflowed = False  # the rows did not fit: all are written
         self._batches: dict[tuple[int, int], tuple[pa.Table, int] | Path] = {}
-        self._lock = threading.Lock()
+        self._lock = _InProcess.lock
         self._views: dict[int, str] = {}  # file -> its held rows' view
         self._conn: duckdb.DuckDBPyConnection | None = None
 
@@ -60,9 +68,9 @@ class Parts:
         size = table.get_total_buffer_size()  # the memory it holds (polars' estimate is less)
         out: list[tuple[tuple[int, int], pa.Table]] = []
         with self._lock:
-            keep = not self.overflowed and self.held + size <= self.limit
+            keep = not self.overflowed and _InProcess.held + size <= self.limit
             if keep:
-                self.held += size
+                self._hold(size)
                 self._batches[(file, batch)] = (table, size)
             elif not self.overflowed:
                 self.overflowed = True
@@ -78,9 +86,14 @@ class Parts:
             with self._lock:
                 if isinstance(self._batches.get(key), tuple):
                     self._batches[key] = path
-                    self.held -= held.get_total_buffer_size()
+                    self._hold(-held.get_total_buffer_size())
                 else:  # its file was dropped meanwhile, to be read again
                     path.unlink()
+
+    def _hold(self, size: int) -> None:
+        """Count ``size`` more bytes held (less, if negative); under ``_lock``."""
+        self.held += size
+        _InProcess.held += size
 
     def _write(self, file: int, batch: int, rows: pl.DataFrame) -> Path:
         # a name of its own: a file read again may write its batch's part while the part
@@ -97,7 +110,7 @@ class Parts:
                 if isinstance(part, Path):
                     part.unlink()
                 else:
-                    self.held -= part[1]
+                    self._hold(-part[1])
 
     def _ordered(self, file: int) -> list[tuple[pa.Table, int] | Path]:
         return [self._batches[k] for k in sorted(self._batches) if k[0] == file]
@@ -170,5 +183,6 @@ class Parts:
                 with contextlib.suppress(duckdb.Error):
                     self._conn.unregister(name)
         self._views.clear()
-        self._batches.clear()
-        self.held = 0
+        with self._lock:
+            self._batches.clear()
+            self._hold(-self.held)

@@ -63,3 +63,25 @@ def test_small_batches_written_out_stage_what_one_held_batch_stages(
         assert reason in reasons  # the whole-source rules had rows to judge across batches
     audit = whole["load_audit"]
     assert (audit["rows_read"] == audit["rows_accepted"] + audit["rows_rejected"]).all()
+
+
+def test_sources_ingested_at_once_share_one_limit(tmp_path: Path) -> None:
+    """Editions are ingested two at a time: what their sources hold in memory counts
+    against one limit, and is let go when each is staged or fails."""
+    rows = pl.DataFrame({"_file": ["a.csv"] * 50, "_row": range(50)}).with_columns(
+        pl.col("_file").cast(pl.Categorical)
+    )
+    size = rows.to_arrow().get_total_buffer_size()
+    first, second = ingest.Parts(tmp_path, 2 * size), ingest.Parts(tmp_path, 2 * size)
+    first.add(0, 0, rows)
+    second.add(0, 0, rows)
+    assert (first.held, second.held) == (size, size)
+    second.add(0, 1, rows)  # beyond the limit the two share: the second writes all out
+    assert second.overflowed and second.held == 0 and second.written() == 2
+    first.release()
+    third = ingest.Parts(tmp_path, 2 * size)
+    third.add(0, 0, rows)
+    third.add(0, 1, rows)
+    assert third.held == 2 * size and not third.overflowed
+    for parts in (second, third):
+        parts.release()
