@@ -155,9 +155,10 @@ def ingest_source(
 
     Rows flow through in batches sized by the memory budget (``budget``); what needs the
     whole source (keys accepted upstream, repeats of a key) is judged by DuckDB over the
-    rows that passed, out of core. Everything is read and judged in a work folder before
-    anything staged is touched, so a file-level problem (``ExtractError``) leaves the
-    staging folder as it was. The files' SHA-256 (hashed while they are read, or taken
+    rows that passed (held in memory when they fit the budget's share, else written to a
+    work folder: ``parts.Parts``). Everything is read and judged before anything staged
+    is touched, so a file-level problem (``ExtractError``) leaves the staging folder as it
+    was. The files' SHA-256 (hashed while they are read, or taken
     from the run's plan) are noted beside the staged source.
     """
     spec = SOURCES[source]
