@@ -151,6 +151,11 @@ def test_the_2020_asset_page_shows_2020s_figures_in_chromium(
     from playwright.sync_api import sync_playwright
 
     villages, towns, revenue, _ = _national(generated_run.warehouse, "2020")
+    [(top,)] = read_table(
+        generated_run.warehouse,
+        "SELECT village_name FROM taobao_villages WHERE edition = 2020 "
+        "ORDER BY revenue_rmb DESC, village_code LIMIT 1",
+    )
     url = f"http://127.0.0.1:{webserver}/assets/taobao_villages?view=partitions&partition=2020"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -158,6 +163,8 @@ def test_the_2020_asset_page_shows_2020s_figures_in_chromium(
             page = browser.new_page(viewport={"width": 1400, "height": 2000})
             page.goto(url)
             page.get_by_text("top_villages").first.wait_for(timeout=60_000)
+            # the label renders before the table of top villages: wait for its first row
+            page.get_by_text(top).first.wait_for(timeout=60_000)
             text = page.inner_text("body")
             page.screenshot(path=str(tmp_path / "taobao_villages-2020.png"), full_page=True)
         finally:
@@ -165,9 +172,4 @@ def test_the_2020_asset_page_shows_2020s_figures_in_chromium(
     assert "dagster/partition_row_count" in text
     assert _says(text, Decimal(revenue)), revenue
     assert "outside_the_east_percent" in text
-    [(top,)] = read_table(
-        generated_run.warehouse,
-        "SELECT village_name FROM taobao_villages WHERE edition = 2020 "
-        "ORDER BY revenue_rmb DESC, village_code LIMIT 1",
-    )
     assert top in text
