@@ -236,24 +236,24 @@ def _stage(
             f"SELECT p.*, v.reason AS _verdict FROM {passed.sql(conn)} p "
             f"JOIN verdicts v USING ({FILE}, {ROW}) ORDER BY {FILE}, {ROW}"
         ).pl()
-    for i, path in enumerate(paths):
-        if not verdict_files.get(path.name):
-            continue
-        schema = passed.lazy(i).collect_schema()
-        mine = got.filter(pl.col(FILE) == path.name)
-        rows = mine.select(pl.col(c).cast(t) for c, t in schema.items())
-        record = rows.drop([c for c in rows.columns if c.startswith(TYPED) or c == KEY_HASH])
-        frame = pl.DataFrame(
-            {
-                "file": record[FILE].cast(pl.String),
-                "row_number": record[ROW],
-                "reason": mine["_verdict"],
-                "record": record.select(_record(record)).to_series(),
-            }
-        )
-        target = work / f"refused-{i:05d}.parquet"
-        frame.write_parquet(target)
-        refused_parts.append(target)
+        for i, path in enumerate(paths):
+            if not verdict_files.get(path.name):
+                continue
+            schema = passed.lazy(i).collect_schema()
+            mine = got.filter(pl.col(FILE) == path.name)
+            rows = mine.select(pl.col(c).cast(t) for c, t in schema.items())
+            record = rows.drop([c for c in rows.columns if c.startswith(TYPED) or c == KEY_HASH])
+            frame = pl.DataFrame(
+                {
+                    "file": record[FILE].cast(pl.String),
+                    "row_number": record[ROW],
+                    "reason": mine["_verdict"],
+                    "record": record.select(_record(record)).to_series(),
+                }
+            )
+            target = work / f"refused-{i:05d}.parquet"
+            frame.write_parquet(target)
+            refused_parts.append(target)
     checks = []
     if failed and upstream:
         [(column, (table, key, reason))] = upstream.items()
