@@ -225,29 +225,36 @@ def _stage(
     records, the audit, then the staged tables replaced."""
     source = spec.name
     conn = stg.conn
-    # the records of the rows refused in SQL (a few), from their parts, by polars
+    # the records of the rows refused in SQL (a few), picked from their file's rows by
+    # polars by their numbers: a join in DuckDB read every column of every passed row
+    # (0.4 s for the 9.6M sales of 2022 at scale 1.0)
     verdict_files = dict(
         conn.execute(f"SELECT {FILE}, count(*) FROM verdicts GROUP BY ALL").fetchall()
     )
     refused_parts = []
     if verdict_files:
-        # one query for all files, each file's rows then cast back to its own types
-        got = conn.sql(
-            f"SELECT p.*, v.reason AS _verdict FROM {passed.sql(conn)} p "
-            f"JOIN verdicts v USING ({FILE}, {ROW}) ORDER BY {FILE}, {ROW}"
+        verdicts = conn.sql(
+            f"SELECT {FILE}::VARCHAR AS {FILE}, {ROW}, reason AS _verdict FROM verdicts"
         ).pl()
         for i, path in enumerate(paths):
-            if not verdict_files.get(path.name):
+            mine = verdicts.filter(pl.col(FILE) == path.name).drop(FILE)
+            if mine.is_empty():
                 continue
-            schema = passed.lazy(i).collect_schema()
-            mine = got.filter(pl.col(FILE) == path.name)
-            rows = mine.select(pl.col(c).cast(t) for c, t in schema.items())
-            record = rows.drop([c for c in rows.columns if c.startswith(TYPED) or c == KEY_HASH])
+            rows = (
+                passed.lazy(i)
+                .filter(pl.col(ROW).is_in(mine[ROW].implode()))
+                .collect()
+                .join(mine, on=ROW)
+                .sort(ROW)
+            )
+            record = rows.drop(
+                [c for c in rows.columns if c.startswith(TYPED) or c in (KEY_HASH, "_verdict")]
+            )
             frame = pl.DataFrame(
                 {
                     "file": record[FILE].cast(pl.String),
                     "row_number": record[ROW],
-                    "reason": mine["_verdict"],
+                    "reason": rows["_verdict"],
                     "record": record.select(_record(record)).to_series(),
                 }
             )

@@ -33,6 +33,12 @@ from taobao_pipeline.staging import COMPRESSION
 PART = {"compression": COMPRESSION, "statistics": False, "row_group_size": 1 << 30}
 
 
+def as_arrow(rows: pl.DataFrame) -> pa.Table:
+    """``rows`` as the Arrow table held: text as string views, polars' own layout, so
+    neither way is copied (4.4M shops: 0.01 s, against 0.2 s each way as large strings)."""
+    return rows.to_arrow(compat_level=pl.CompatLevel.newest())
+
+
 class _InProcess:
     """Bytes held by every source being ingested in the process: editions are ingested
     two at a time (``defs.partitions.for_each_edition``), and share the one limit."""
@@ -64,7 +70,7 @@ class Parts:
         the source fits the limit; once it does not, every batch is written out, those
         held until then too. (All or nothing: DuckDB ran out of memory grouping a union
         of held and written rows, 35M shops, that it grouped apart in 0.7 and 1.9 s.)"""
-        table = rows.to_arrow()
+        table = as_arrow(rows)
         size = table.get_total_buffer_size()  # the memory it holds (polars' estimate is less)
         out: list[tuple[tuple[int, int], pa.Table]] = []
         with self._lock:

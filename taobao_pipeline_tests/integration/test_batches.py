@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from taobao_pipeline import budget, ingest
+from taobao_pipeline import budget, ingest, parts
 from taobao_pipeline.generator import generate
 from taobao_pipeline.rules import DEFAULT
 from taobao_pipeline.sources import ORDER
@@ -71,7 +71,7 @@ def test_sources_ingested_at_once_share_one_limit(tmp_path: Path) -> None:
     rows = pl.DataFrame({"_file": ["a.csv"] * 50, "_row": range(50)}).with_columns(
         pl.col("_file").cast(pl.Categorical)
     )
-    size = rows.to_arrow().get_total_buffer_size()
+    size = parts.as_arrow(rows).get_total_buffer_size()
     first, second = ingest.Parts(tmp_path, 2 * size), ingest.Parts(tmp_path, 2 * size)
     first.add(0, 0, rows)
     second.add(0, 0, rows)
@@ -83,5 +83,5 @@ def test_sources_ingested_at_once_share_one_limit(tmp_path: Path) -> None:
     third.add(0, 0, rows)
     third.add(0, 1, rows)
     assert third.held == 2 * size and not third.overflowed
-    for parts in (second, third):
-        parts.release()
+    for kept in (second, third):
+        kept.release()
