@@ -25,12 +25,12 @@ import polars as pl
 import pyarrow as pa
 
 from taobao_pipeline.extracts import FILE
-from taobao_pipeline.staging import COMPRESSION
 
 # a part of the work folder: one row group, no statistics (read whole, never filtered on
-# them). 429k shops written in 0.06 s against 0.12 s with polars' defaults, 215k sales
-# in 0.029 s against 0.044 s (2022 at scale 1.0)
-PART = {"compression": COMPRESSION, "statistics": False, "row_group_size": 1 << 30}
+# them), not compressed (read soon, then deleted). 429k shops written in 0.06 s against
+# 0.12 s with polars' defaults; the 38.6M passed sales of 2022 at scale 4, read and judged
+# in 10.9 s (18.9 CPU s) against 12.9 s (22.8) compressed by lz4, in 1.75 GB against 1.29
+PART = {"compression": "uncompressed", "statistics": False, "row_group_size": 1 << 30}
 
 
 def as_arrow(rows: pl.DataFrame) -> pa.Table:
