@@ -186,7 +186,7 @@ def ingest_source(
             finally:
                 note = fingerprint.result()
         with _Spill() as spill:
-            judge_whole(stg.conn, spec, passed, upstream, memory_budget())
+            judge_whole(stg.conn, spec, passed, upstream)
             result = _stage(
                 stg, work, spec, edition, rules, paths, passed, failed, read, passed_rows, upstream
             )

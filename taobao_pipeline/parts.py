@@ -21,8 +21,10 @@ import uuid
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from taobao_pipeline.extracts import FILE
 
@@ -141,16 +143,16 @@ class Parts:
             for p in self._batches.values()
         )
 
-    def column(self, name: str) -> pl.Series:
-        """One column of every row kept, in no particular order (no copy of held rows)."""
-        held = [
-            c for p in self._batches.values() if not isinstance(p, Path) for c in p[0][name].chunks
-        ]
-        paths = [p for p in self._batches.values() if isinstance(p, Path)]
-        parts = [pl.read_parquet(paths, columns=[name]).to_series()] if paths else []
-        if held:
-            parts.append(pl.Series(name, pa.chunked_array(held)))
-        return pl.concat(parts) if parts else pl.Series(name, [])
+    def array(self, name: str, dtype: np.dtype) -> np.ndarray:
+        """One column of every row kept, in no particular order, as one numpy array filled
+        batch by batch (no other copy of it is made)."""
+        found = np.empty(self.rows(), dtype=dtype)
+        at = 0
+        for p in self._batches.values():
+            column = pq.read_table(p, columns=[name])[name] if isinstance(p, Path) else p[0][name]
+            found[at : at + len(column)] = column.to_numpy()
+            at += len(column)
+        return found
 
     def lazy(self, file: int | None = None) -> pl.LazyFrame:
         """The rows (of ``file``), in order, as polars scans them."""

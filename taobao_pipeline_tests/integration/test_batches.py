@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -84,4 +85,21 @@ def test_sources_ingested_at_once_share_one_limit(tmp_path: Path) -> None:
     third.add(0, 1, rows)
     assert third.held == 2 * size and not third.overflowed
     for kept in (second, third):
+        kept.release()
+
+
+def test_a_column_of_every_row_kept_held_or_written(tmp_path: Path) -> None:
+    """``Parts.array`` gives one column of every batch, held in memory or written out
+    (the repeated key hashes are sorted from it)."""
+    rows = pl.DataFrame(
+        {"_file": ["a.csv"] * 50, "_row": range(1, 51), "_key_hash": range(50)},
+        schema_overrides={"_key_hash": pl.UInt64},
+    ).with_columns(pl.col("_file").cast(pl.Categorical))
+    held, written = ingest.Parts(tmp_path, 1 << 30), ingest.Parts(tmp_path, 0)
+    for kept in (held, written):
+        kept.add(0, 0, rows.head(20))
+        kept.add(0, 1, rows.tail(30))
+    assert (held.written(), written.written()) == (0, 2)
+    for kept in (held, written):
+        assert sorted(kept.array("_key_hash", np.uint64).tolist()) == list(range(50))
         kept.release()
