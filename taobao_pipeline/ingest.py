@@ -30,6 +30,7 @@ from taobao_pipeline.staging import MONEY_LIMIT, Staging, SumOutOfRange, spill_p
 from taobao_pipeline.tables import COMPUTED_TABLES, TABLES
 from taobao_pipeline.validation import (
     KEY_HASH,
+    REFUSED,
     REJECTED_COLUMNS,
     TYPED,
     Validated,
@@ -200,6 +201,7 @@ def ingest_source(
         with contextlib.suppress(duckdb.Error):
             stg.conn.execute("DROP TABLE IF EXISTS verdicts")
             stg.conn.execute("DROP TABLE IF EXISTS repeated_hashes")
+            stg.conn.execute(f"DROP TABLE IF EXISTS {REFUSED}")
             stg.conn.execute("DROP VIEW IF EXISTS accepted_revenue")
         shutil.rmtree(work, ignore_errors=True)
 

@@ -89,6 +89,7 @@ def _with_optional(part: pl.DataFrame, source: Source) -> pl.DataFrame:
 
 TYPED = "_t_"  # prefix of a passed part's typed columns (beside the values as delivered)
 KEY_HASH = "_key_hash"  # a passed part's 64-bit hash of the row's key, as judged
+REFUSED = "refused_upstream"  # judge_whole's table of the rows refused by an upstream check
 
 
 def split_references(schema: pa.DataFrameSchema) -> tuple[pa.DataFrameSchema, dict[str, str]]:
@@ -247,18 +248,27 @@ def judge_whole(
             + ", ".join(f'NULL AS "{n}"' for n in value_names)
             + " WHERE false"
         )
-    refused, ok = [], rows
-    for column, (table, upstream, reason) in references.items():
-        accepted = f'SELECT "{upstream}" AS k FROM {table}'
-        refused.append(
-            f"SELECT {FILE}, {ROW}, '{reason}' AS reason FROM ({rows}) p "
-            f'WHERE "{column}" NOT IN ({accepted})'
+    # the rows whose key is not accepted upstream, in a table: one join of every passed
+    # row with the upstream keys (2022 at scale 4, the 38.6M sales against 17.6M shops:
+    # 6.3 s for all the rules where a second join, of the rows of a repeated hash, took 6.7)
+    conn.execute(
+        f"CREATE OR REPLACE TEMP TABLE {REFUSED} AS "
+        + " UNION ALL ".join(
+            [
+                f"SELECT {FILE}, {ROW}, NULL::VARCHAR AS reason FROM ({rows}) p WHERE false",
+                *(
+                    f"SELECT {FILE}, {ROW}, '{reason}' FROM ({rows}) p "
+                    f'WHERE "{column}" NOT IN (SELECT "{upstream}" FROM {table})'
+                    for column, (table, upstream, reason) in references.items()
+                ),
+            ]
         )
-        ok = f'SELECT * FROM ({ok}) p WHERE "{column}" IN ({accepted})'
+    )
+    ok = f"SELECT * FROM ({rows}) p ANTI JOIN {REFUSED} USING ({FILE}, {ROW})"
     key_text = " ".join(key)
     k = _quoted(key)
-    # the keys' 64-bit hashes (taken as each batch was judged) are
-    # counted, and only the rows of a repeated hash (a superset of the repeated keys among
+    # the keys' 64-bit hashes (taken as each batch was judged) are counted, and only the
+    # rows of a repeated hash not refused upstream (a superset of the repeated keys among
     # the rows accepted upstream) are compared in full
     suspect = _repeated_hashes(conn, passed)
     repeats = f"""
@@ -287,6 +297,5 @@ def judge_whole(
         WHERE _versions > 1 OR _nth > 1
     """
     conn.execute(
-        "CREATE OR REPLACE TEMP TABLE verdicts AS "
-        + " UNION ALL ".join(f"SELECT * FROM ({q})" for q in [*refused, repeats])
+        f"CREATE OR REPLACE TEMP TABLE verdicts AS FROM {REFUSED} UNION ALL FROM ({repeats})"
     )
