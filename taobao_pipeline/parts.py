@@ -4,7 +4,7 @@ phases: in memory when they all fit a share of the budget, else all in Parquet p
 Phase one judges the batches and hands each one's passed rows to ``Parts.add``; phase two
 (the whole-source rules, staging) reads them back whole, through DuckDB (``Parts.sql``)
 or polars (``Parts.lazy``), in the order of the files and their rows. Held in memory, a
-national edition's 9.6M sales rows (0.74 GB) are neither written nor read back: 2022 at
+national edition's 9.6M sales rows (0.84 GB) are neither written nor read back: 2022 at
 scale 1.0 wrote 1.05 GB of parts in 4.3 CPU s and read them three times.
 
 The share held is the batches' share of the budget (``budget.held_bytes``): phase one's

@@ -202,7 +202,7 @@ def _repeated_hashes(conn: duckdb.DuckDBPyConnection, passed: Parts) -> str:
     1 for the comparison) when that fits the batches' share of the budget (``Parts.limit``),
     which phase one's batches have let go of; else grouped by DuckDB, out of core. 2022 at
     scale 4, 38.6M sales: 1.2-1.4 s against 2.9-3.1 s for DuckDB's grouping of them; at
-    scale 1.0, 9.6M: 0.15 s (DuckDB 0.8-1.1 s, hashing the keys themselves 1.6 s)."""
+    scale 1.0, 9.6M: 0.20 s (DuckDB 0.8-1.1 s, hashing the keys themselves 1.6 s)."""
     rows = passed.rows()
     if rows * 9 <= passed.limit:
         hashes = passed.array(KEY_HASH, np.uint64)
