@@ -31,7 +31,6 @@ from taobao_pipeline.tables import COMPUTED_TABLES, TABLES
 from taobao_pipeline.validation import (
     KEY_HASH,
     REFUSED,
-    REJECTED_COLUMNS,
     TYPED,
     Validated,
     _record,
@@ -230,39 +229,36 @@ def _stage(
     # the records of the rows refused in SQL (a few), picked from their file's rows by
     # polars by their numbers: a join in DuckDB read every column of every passed row
     # (0.6-0.8 s for the shops and sales of 2022 at scale 1.0)
-    verdict_files = dict(
-        conn.execute(f"SELECT {FILE}, count(*) FROM verdicts GROUP BY ALL").fetchall()
-    )
+    verdicts = conn.sql(
+        f"SELECT {FILE}::VARCHAR AS {FILE}, {ROW}, reason AS _verdict FROM verdicts"
+    ).pl()
+    verdict_files = dict(verdicts.group_by(FILE).len().iter_rows())
     refused_parts = []
-    if verdict_files:
-        verdicts = conn.sql(
-            f"SELECT {FILE}::VARCHAR AS {FILE}, {ROW}, reason AS _verdict FROM verdicts"
-        ).pl()
-        for i, path in enumerate(paths):
-            mine = verdicts.filter(pl.col(FILE) == path.name).drop(FILE)
-            if mine.is_empty():
-                continue
-            rows = (
-                passed.lazy(i)
-                .filter(pl.col(ROW).is_in(mine[ROW].implode()))
-                .collect()
-                .join(mine, on=ROW)
-                .sort(ROW)
-            )
-            record = rows.drop(
-                [c for c in rows.columns if c.startswith(TYPED) or c in (KEY_HASH, "_verdict")]
-            )
-            frame = pl.DataFrame(
-                {
-                    "file": record[FILE].cast(pl.String),
-                    "row_number": record[ROW],
-                    "reason": rows["_verdict"],
-                    "record": record.select(_record(record)).to_series(),
-                }
-            )
-            target = work / f"refused-{i:05d}.parquet"
-            frame.write_parquet(target)
-            refused_parts.append(target)
+    for i, path in enumerate(paths):
+        mine = verdicts.filter(pl.col(FILE) == path.name).drop(FILE)
+        if mine.is_empty():
+            continue
+        rows = (
+            passed.lazy(i)
+            .filter(pl.col(ROW).is_in(mine[ROW].implode()))
+            .collect()
+            .join(mine, on=ROW)
+            .sort(ROW)
+        )
+        record = rows.drop(
+            [c for c in rows.columns if c.startswith(TYPED) or c in (KEY_HASH, "_verdict")]
+        )
+        frame = pl.DataFrame(
+            {
+                "file": record[FILE].cast(pl.String),
+                "row_number": record[ROW],
+                "reason": rows["_verdict"],
+                "record": record.select(_record(record)).to_series(),
+            }
+        )
+        target = work / f"refused-{i:05d}.parquet"
+        frame.write_parquet(target)
+        refused_parts.append(target)
     checks = []
     if failed and upstream:
         [(column, (table, key, reason))] = upstream.items()
@@ -363,12 +359,7 @@ def _stage(
         "SELECT reason, count(*) FROM rejected_rows WHERE source = $s GROUP BY ALL",
         {"s": source},
     ).fetchall()
-    return Validated(
-        accepted=pl.DataFrame(),
-        rejected=pl.DataFrame(schema=REJECTED_COLUMNS),
-        audit=audit,
-        by_reason=dict(rejected),
-    )
+    return Validated(audit=audit, by_reason=dict(rejected))
 
 
 def _accepted_rows(
@@ -446,7 +437,4 @@ def _oversized_sales(stg: Staging, edition: int, paths: list[Path]) -> str | Non
 
 def rejected_by_reason(result: Validated) -> dict[str, int]:
     """Rejected row counts per reason, most frequent first."""
-    if result.by_reason is not None:
-        return dict(sorted(result.by_reason.items(), key=lambda item: -item[1]))
-    counts = result.rejected.group_by("reason").len().sort("len", descending=True)
-    return dict(counts.iter_rows())
+    return dict(sorted(result.by_reason.items(), key=lambda item: -item[1]))

@@ -27,25 +27,16 @@ from taobao_pipeline.row_rules import REFERENCE
 from taobao_pipeline.sources import Source
 
 TOO_LONG = "more fields than the header"
-REJECTED_COLUMNS = {
-    "source": pl.Utf8,
-    "file": pl.Utf8,
-    "row_number": pl.Int64,
-    "reason": pl.Utf8,
-    "record": pl.Utf8,
-}
 
 
 @dataclass
 class Validated:
-    """The outcome of validating one source of an edition."""
+    """The outcome of validating one source of an edition: its rows are staged, not kept
+    in memory."""
 
-    accepted: pl.DataFrame  # typed contract columns
-    rejected: pl.DataFrame  # REJECTED_COLUMNS
     audit: pl.DataFrame  # source, file, rows_read, rows_accepted, rows_rejected
-    # the streaming ingest keeps its rows staged, not in memory: rejected rows per reason,
-    # and bytes DuckDB spilled to disk while judging and staging the source
-    by_reason: dict[str, int] | None = None
+    by_reason: dict[str, int]  # rejected rows per reason
+    # bytes DuckDB spilled to disk while judging and staging the source
     spilled: int = 0
 
 
